@@ -1,0 +1,1 @@
+"""numbers: a Slack bot that lists the phone numbers of an Alibaba Cloud Contact Center instance."""

@@ -1,0 +1,55 @@
+"""`python -m bot`: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, else the console."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings, require_instance
+
+USAGE = 'usage: python -m bot [console ["FILTERS"]]'
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = load_settings()
+        if args and args[0] not in ("console", "-h", "--help"):
+            raise ConfigError(f"unknown argument {args[0]!r}; {USAGE}")
+        if args[:1] in (["-h"], ["--help"]):
+            print(USAGE)
+            return 0
+        if args[:1] == ["console"] or settings.mode == "console":
+            return _console(args[1:], settings)
+        require_instance(settings)
+    except ConfigError as e:
+        print(f"numbers: {e}", file=sys.stderr)
+        return 2
+    if settings.mode == "socket":
+        return _socket_mode(settings)
+    from bot.server import serve
+
+    serve(settings)
+    return 0
+
+
+def _console(args: list[str], settings: Settings) -> int:
+    from bot import console
+
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    return console.main(" ".join(args) if args else None, settings)
+
+
+def _socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_service, configure_logging, create_app
+
+    configure_logging(settings)
+    SocketModeHandler(create_app(settings, build_service(settings)), settings.slack_app_token).start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

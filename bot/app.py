@@ -1,0 +1,47 @@
+"""Wiring: Settings -> NumberService (and the sandbox when asked for) -> bolt App with the listeners."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import handlers
+from bot.config import Settings, has_alibaba_credentials
+from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
+from bot.service import NumberService, build_client
+
+logger = logging.getLogger(__name__)
+
+
+def build_service(settings: Settings) -> NumberService:
+    """The NumberService for these settings; with CCC_SANDBOX=1 it first starts the sample instance on loopback."""
+    if not settings.sandbox:
+        if not has_alibaba_credentials(os.environ):
+            logger.warning("no Alibaba Cloud credentials in the environment or profile files; "
+                           "relying on the rest of the default credential chain (e.g. an ECS RAM role)")
+        return NumberService(build_client(settings), settings)
+    sandbox = CccServer(sample_instances()).start()
+    logger.info("CCC_SANDBOX=1: serving the built-in sample instance at http://%s", sandbox.endpoint)
+    settings = replace(settings, endpoint=sandbox.endpoint, protocol="http")
+    return NumberService(build_client(settings, (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)), settings)
+
+
+def create_app(settings: Settings, service: NumberService) -> App:
+    """The bolt App. Acks run in the request thread; the work runs on a pool sized by NUMBERS_LISTENER_THREADS."""
+    app = App(
+        client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
+        signing_secret=settings.slack_signing_secret or None,
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="numbers"),
+    )
+    handlers.register(app, service, settings)
+    return app
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

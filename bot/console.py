@@ -1,0 +1,131 @@
+"""The local console: `python -m bot console "0833 inbound"` prints one page; without text, a prompt with next/prev."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings, has_alibaba_credentials
+from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, max_page_for, parse_command
+from bot.formatters import headline, summary_line
+from bot.page import Page, PhoneNumber
+from bot.service import LookupFailed, NumberService
+
+PROMPT = "numbers> "
+KEYS = "Enter or n: next · p: prev · new filters (e.g. 0833 inbound) · help · q: quit"
+
+
+def console_settings(settings: Settings, environ: dict[str, str], err: TextIO) -> Settings:
+    """Real CCC when credentials are configured, else the sample instance, said out loud."""
+    if settings.sandbox or settings.endpoint or has_alibaba_credentials(environ):
+        return settings
+    print("No Alibaba Cloud credentials found, so this is the built-in sample instance "
+          f"`{SANDBOX_INSTANCE_ID}` (set CCC_SANDBOX=1 to choose it on purpose).", file=err)
+    return replace(settings, sandbox=True, instance_id=SANDBOX_INSTANCE_ID, instance_ids=SANDBOX_INSTANCE_IDS)
+
+
+def run(text: str | None, service: NumberService, settings: Settings,
+        out: TextIO = sys.stdout, read: Callable[[str], str] = input) -> int:
+    """One lookup when `text` is given (exit status 0 or 1); otherwise the interactive prompt."""
+    shell = Shell(service, settings, out)
+    if text is not None:
+        return 0 if shell.handle(text) else 1
+    print(f"numbers console on {settings.instance_id}. {KEYS}", file=out)
+    while True:
+        try:
+            line = read(PROMPT).strip()
+        except (EOFError, KeyboardInterrupt):
+            print(file=out)
+            return 0
+        if line.lower() in ("q", "quit", "exit"):
+            return 0
+        shell.handle(line)
+
+
+class Shell:
+    def __init__(self, service: NumberService, settings: Settings, out: TextIO) -> None:
+        self.service, self.settings, self.out = service, settings, out
+        self.page: Page | None = None
+
+    def handle(self, line: str) -> bool:
+        """Act on one line; True when it showed a result."""
+        word = line.lower()
+        if word in ("", "n", "next", "p", "prev") and self.page is not None:
+            step = -1 if word in ("p", "prev") else 1
+            target = self.page.query.page + step
+            if not 1 <= target <= self.page.page_count:
+                print("No more pages that way.", file=self.out)
+                return False
+            return self.show(self.page.query.at_page(target))
+        if word in HELP_WORDS:
+            print(CONSOLE_HELP, file=self.out)
+            return True
+        try:
+            parsed = parse_command(line, default_instance=self.settings.instance_id,
+                                   allowed_instances=self.settings.allowed_instances,
+                                   max_page=max_page_for(self.service.rows_per_page))
+        except QueryError as e:
+            print(str(e).replace("/numbers help", "help"), file=self.out)
+            return False
+        if isinstance(parsed, HelpRequest):
+            print(CONSOLE_HELP, file=self.out)
+            return True
+        return self.show(parsed)
+
+    def show(self, query: Query) -> bool:
+        try:
+            self.page = self.service.page(query)
+        except LookupFailed as e:
+            request_id = f" (CCC request ID {e.problem.request_id})" if e.problem.request_id else ""
+            print(f"{e.problem.message}{request_id}", file=self.out)
+            return False
+        print(render_page(self.page), file=self.out)
+        return True
+
+
+def render_page(page: Page) -> str:
+    lines = [headline(page.query, page.total), summary_line(page)]
+    if page.clamped:
+        lines.append(f"There is no page {page.requested_page:,}; this is the last one.")
+    if page.truncated:
+        lines.append(f"{page.total:,} numbers match, but CCC lists only the first 10,000: add a pattern or filter.")
+    lines.append("")
+    for row, number in enumerate(page.numbers, start=page.first_row):
+        lines.extend(render_number(row, number))
+    return "\n".join(lines)
+
+
+def render_number(row: int, number: PhoneNumber) -> list[str]:
+    state = {True: "active", False: "inactive"}.get(number.active, "state unknown")
+    details = [number.location, number.provider]
+    details.append(f"flow: {number.contact_flow_name}" if number.contact_flow_name else
+                   ("" if number.usage == "Outbound" else "no contact flow"))
+    groups = ", ".join(group.label for group in number.skill_groups)
+    details.append(f"groups: {groups}" if groups else "no skill group")
+    details.append(f"agent: {number.user_id}" if number.user_id else "")
+    details.append(f"tags: {number.tags}" if number.tags else "")
+    if number.created_at is not None:
+        details.append("added " + datetime.fromtimestamp(number.created_at, tz=UTC).astimezone().strftime("%Y-%m-%d"))
+    return [f"{row:>5}. {number.number}  {number.usage or 'usage unknown'} · {state}",
+            "       " + " · ".join(d for d in details if d)]
+
+
+CONSOLE_HELP = """Type filters in any order, as after /numbers in Slack:
+  PATTERN                 digits anywhere in the number, e.g. 0833
+  inbound|outbound|bidirection   (in, out, both, 呼入, 呼出, 呼入和呼出)
+  active|inactive         page N         instance:ID
+Then Enter or n for the next page, p for the previous one, q to quit."""
+
+
+def main(text: str | None, settings: Settings) -> int:
+    from bot.app import build_service
+
+    settings = console_settings(settings, dict(os.environ), sys.stderr)
+    if not settings.instance_id:
+        print("numbers: CCC_INSTANCE_ID: not set; set it to your CCC instance ID", file=sys.stderr)
+        return 2
+    return run(text, build_service(settings), settings)

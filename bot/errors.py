@@ -1,0 +1,115 @@
+"""Every way a CCC call can fail -> one message a person understands. One table, no I/O."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import requests
+
+# code -> (kind, message). The message may use {instance} and {region}.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "Parameter.Enumeration": ("request", "CCC rejected a filter as not one of its allowed values. "
+                                         "Check the usage word (inbound, outbound, bidirection)."),
+    "Parameter.Maximum": ("request", "CCC rejected a value as too large: it lists at most 100 pages of 100 numbers. "
+                                     "Ask for an earlier page or narrow the filter."),
+    "Parameter.Minimum": ("request", "CCC rejected a value as too small (a page number below 1?). Run the command again."),
+    "Parameter.Empty": ("config", "CCC says a required value is empty, most likely the instance ID. "
+                                  "An admin should check CCC_INSTANCE_ID."),
+    "Parameter.Null": ("config", "CCC says a required value is missing, most likely the instance ID. "
+                                 "An admin should check CCC_INSTANCE_ID."),
+    "NotExists.InstanceId": ("config", "The CCC instance `{instance}` does not exist in region {region}. "
+                                       "Check the instance ID, or CCC_REGION_ID if it lives in another region."),
+    "InvalidAccessKeyId.NotFound": ("auth", "CCC does not know the bot's AccessKey ID. An admin should check "
+                                            "ALIBABA_CLOUD_ACCESS_KEY_ID (or the credential the bot runs with)."),
+    "InvalidAccessKeyId.Inactive": ("auth", "The bot's AccessKey is disabled in Alibaba Cloud. An admin should "
+                                            "enable it or give the bot a new one."),
+    "SignatureDoesNotMatch": ("auth", "CCC refused the bot's signature: the AccessKey secret is wrong. An admin should "
+                                      "check ALIBABA_CLOUD_ACCESS_KEY_SECRET."),
+    "InvalidSecurityToken.Expired": ("auth", "The bot's temporary (STS) credential has expired. An admin should "
+                                             "check how the bot gets its credentials."),
+    "Forbidden.RAM": ("permission", "The bot's RAM identity may not list phone numbers of `{instance}`. An admin should "
+                                    "grant it ccc:ListPhoneNumbers (e.g. the AliyunCCCReadOnlyAccess policy)."),
+    "NoPermission": ("permission", "The bot has no permission to list phone numbers of `{instance}`. An admin should "
+                                   "grant its RAM identity ccc:ListPhoneNumbers."),
+    "Forbidden": ("permission", "CCC refused the request as forbidden for the bot's identity. An admin should check "
+                                "its RAM policies for ccc:ListPhoneNumbers on `{instance}`."),
+    "Throttling": ("throttled", "CCC is rate-limiting requests right now. Try again in a few seconds."),
+    "Throttling.User": ("throttled", "CCC is rate-limiting this account right now. Try again in a few seconds."),
+    "Throttling.Api": ("throttled", "CCC is rate-limiting this API right now. Try again in a few seconds."),
+    "InternalError": ("server", "CCC had an internal error. Try again in a minute; if it keeps happening, "
+                                "check the Alibaba Cloud status page."),
+    "ServiceUnavailable": ("server", "CCC is unavailable right now. Try again in a minute; if it keeps happening, "
+                                     "check the Alibaba Cloud status page."),
+}
+SERVER_ERROR = ("server", "CCC answered with a server error (HTTP {status}). Try again in a minute.")
+TIMEOUT = ("timeout", "CCC did not answer in time. Try again; if it keeps happening, CCC or the network to it is slow.")
+UNREACHABLE = ("unreachable", "The bot could not reach CCC. Try again in a minute; if it keeps happening, "
+                              "an admin should check the bot's network and CCC_ENDPOINT.")
+MALFORMED = ("malformed", "CCC sent an answer the bot could not read. Try again; if it keeps happening, "
+                          "tell the bot's admins.")
+NO_CREDENTIALS = ("auth", "The bot has no Alibaba Cloud credentials. An admin should set "
+                          "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET.")
+UNKNOWN = ("unknown", "CCC refused the request ({code}). Tell the bot's admins; the log has the details.")
+BUG = ("bug", "Something went wrong inside the bot. The details are in its log; please tell its admins.")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A failure, ready to show: `message` is for people, `code` and `request_id` for support."""
+
+    kind: str
+    message: str
+    code: str = ""
+    request_id: str = ""
+
+
+class MalformedResponse(ValueError):
+    """CCC answered 200 but not with the shape ListPhoneNumbers documents."""
+
+
+def describe(error: BaseException, *, instance: str = "", region: str = "") -> Problem:
+    """Map an exception from the SDK (or the network under it) to a Problem."""
+    inner = getattr(error, "inner_exception", None)  # the SDK wraps errors it will not retry
+    if inner is not None and inner is not error:
+        return describe(inner, instance=instance, region=region)
+    code = str(getattr(error, "code", "") or "")
+    status = getattr(error, "status_code", None) or getattr(error, "statusCode", None)
+    request_id = _request_id(error)
+    if code in MESSAGES:
+        kind, text = MESSAGES[code]
+    elif code == "InvalidCredentials":
+        kind, text = NO_CREDENTIALS
+    elif isinstance(status, int) and status >= 500:
+        kind, text = SERVER_ERROR
+    elif isinstance(status, int) and status >= 400:
+        kind, text = UNKNOWN
+    else:
+        kind, text = _transport(error)
+    message = text.format(instance=instance or "?", region=region or "?", status=status, code=code or status)
+    return Problem(kind=kind, message=message, code=code, request_id=request_id)
+
+
+def _transport(error: BaseException) -> tuple[str, str]:
+    cause = error.__cause__ or error.__context__  # the SDK re-raises network errors as its RetryError
+    for candidate in (error, cause):
+        if isinstance(candidate, requests.exceptions.Timeout):
+            return TIMEOUT
+        if isinstance(candidate, (requests.exceptions.ConnectionError, ConnectionError)):
+            return UNREACHABLE
+    if isinstance(error, (MalformedResponse, json.JSONDecodeError, UnicodeDecodeError)):
+        return MALFORMED
+    if isinstance(error, RuntimeError) and str(error).startswith("Failed to parse the value as json"):
+        return MALFORMED  # how the SDK reports a body that is not JSON
+    if getattr(error, "name", "") == "RetryError":
+        text = str(getattr(error, "message", error)).lower()
+        return TIMEOUT if "timed out" in text else UNREACHABLE
+    return BUG
+
+
+def _request_id(error: BaseException) -> str:
+    request_id = getattr(error, "request_id", None)
+    data = getattr(error, "data", None)
+    if (not request_id or request_id == "None") and isinstance(data, dict):
+        request_id = data.get("RequestId") or data.get("requestId")
+    return "" if not request_id or request_id == "None" else str(request_id)

@@ -1,0 +1,190 @@
+"""Command text -> Query, and Query <-> button value. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+MAX_REACHABLE = 10_000  # ListPhoneNumbers: PageNumber and PageSize are both capped at 100
+MAX_PATTERN_LENGTH = 32
+MAX_VALUE_LENGTH = 2000  # Slack's limit for a button value
+
+USAGES = ("Inbound", "Outbound", "Bidirection")
+USAGE_ALIASES = {
+    "inbound": "Inbound", "in": "Inbound", "incoming": "Inbound", "呼入": "Inbound",
+    "outbound": "Outbound", "out": "Outbound", "outgoing": "Outbound", "呼出": "Outbound",
+    "bidirection": "Bidirection", "bidirectional": "Bidirection", "both": "Bidirection",
+    "bi": "Bidirection", "呼入和呼出": "Bidirection", "双向": "Bidirection",
+}
+ACTIVE_ALIASES = {
+    "active": True, "enabled": True, "usable": True, "可用": True,
+    "inactive": False, "disabled": False, "unusable": False, "不可用": False,
+}
+HELP_WORDS = ("help", "?", "-h", "--help", "帮助")
+PATTERN_RE = re.compile(r"^\+?[0-9][0-9-]*$")
+INSTANCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "page", "instance:")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One lookup: the API filters, the instance, and which page of the bot's rows."""
+
+    instance_id: str
+    pattern: str = ""
+    usage: str | None = None
+    active: bool | None = None
+    page: int = 1
+
+    def at_page(self, page: int) -> Query:
+        return replace(self, page=page)
+
+    def describe(self) -> str:
+        """The filters in words, e.g. "0833 · inbound · active"; "all numbers" when there are none."""
+        parts = []
+        if self.pattern:
+            parts.append(f"matching {self.pattern}")
+        if self.usage:
+            parts.append(self.usage.lower())
+        if self.active is not None:
+            parts.append("active" if self.active else "inactive")
+        return " · ".join(parts) if parts else "all numbers"
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """`/numbers help`."""
+
+
+class QueryError(ValueError):
+    """The command text cannot become a Query; the message says why in words a user understands."""
+
+
+def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str], max_page: int) -> Query | HelpRequest:
+    """Turn `/numbers` text into a Query (or a HelpRequest). Raises QueryError naming the problem."""
+    tokens = text.replace("\u3000", " ").split()
+    if any(t.lower() in HELP_WORDS for t in tokens):
+        return HelpRequest()
+    found: dict[str, tuple[str, object]] = {}  # filter name -> (the word the user typed, value)
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        word = token.lower()
+        if word in ("page", "p") and index + 1 < len(tokens):
+            index += 1
+            _set(found, "page", f"{token} {tokens[index]}", _page_number(tokens[index], max_page))
+        elif word.startswith("page:"):
+            _set(found, "page", token, _page_number(token[5:], max_page))
+        elif word.startswith("instance:"):
+            _set(found, "instance", token, _instance(token[9:], allowed_instances))
+        elif word in USAGE_ALIASES:
+            _set(found, "usage", token, USAGE_ALIASES[word])
+        elif word in ACTIVE_ALIASES:
+            _set(found, "active", token, ACTIVE_ALIASES[word])
+        elif PATTERN_RE.match(token):
+            _set(found, "pattern", token, _pattern(token))
+        else:
+            raise QueryError(_unknown_word(token))
+        index += 1
+    return Query(
+        instance_id=str(found.get("instance", (None, default_instance))[1]),
+        pattern=str(found.get("pattern", (None, ""))[1]),
+        usage=found.get("usage", (None, None))[1],  # type: ignore[arg-type]
+        active=found.get("active", (None, None))[1],  # type: ignore[arg-type]
+        page=int(found.get("page", (None, 1))[1]),  # type: ignore[call-overload]
+    )
+
+
+def encode_value(query: Query) -> str:
+    """The button value that carries the whole lookup, so any process can serve the next click."""
+    data = {"i": query.instance_id, "q": query.pattern, "u": query.usage, "a": query.active, "p": query.page}
+    return json.dumps({"v": 1, **data}, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: int) -> Query:
+    """Check a button value that came back from Slack and rebuild its Query; QueryError when it is not ours."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:
+        raise QueryError("That button is not one this bot made.")
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise QueryError("That button's data is damaged; run the command again.") from None
+    if not isinstance(data, dict) or data.get("v") != 1 or set(data) != {"v", "i", "q", "u", "a", "p"}:
+        raise QueryError("That button is from another version of this bot; run the command again.")
+    instance, pattern, usage, active, page = data["i"], data["q"], data["u"], data["a"], data["p"]
+    if not isinstance(instance, str) or not isinstance(pattern, str) or not re.fullmatch(r"[0-9]*", pattern):
+        raise QueryError("That button's data is damaged; run the command again.")
+    if usage not in (None, *USAGES) or active not in (None, True, False) or type(page) is not int:
+        raise QueryError("That button's data is damaged; run the command again.")
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise QueryError("That button's data is damaged; run the command again.")
+    _instance(instance, allowed_instances)
+    if not 1 <= page <= max_page:
+        raise QueryError(f"That button points at page {page}, outside 1-{max_page}; run the command again.")
+    return Query(instance_id=instance, pattern=pattern, usage=usage, active=active, page=page)
+
+
+def max_page_for(rows_per_page: int) -> int:
+    """The last page that can exist: ListPhoneNumbers reaches at most 10,000 rows."""
+    return -(-MAX_REACHABLE // rows_per_page)
+
+
+def _set(found: dict[str, tuple[str, object]], name: str, word: str, value: object) -> None:
+    if name in found:
+        earlier = found[name][0]
+        if name == "pattern":
+            raise QueryError(f"Give one number pattern, not two: `{earlier}` and `{word}`. "
+                             f"Did you mean `{_pattern(earlier)}{_pattern(word)}`?")
+        raise QueryError(f"`{earlier}` and `{word}` are two {_FILTER_WORDS[name]}; pick one.")
+    found[name] = (word, value)
+
+
+_FILTER_WORDS = {"usage": "usages", "active": "states (active/inactive)", "page": "page numbers", "instance": "instances"}
+
+
+def _pattern(token: str) -> str:
+    digits = token.lstrip("+").replace("-", "")
+    if len(digits) > MAX_PATTERN_LENGTH:
+        raise QueryError(f"The number pattern is too long ({len(digits)} digits); use at most {MAX_PATTERN_LENGTH}.")
+    return digits
+
+
+def _page_number(raw: str, max_page: int) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= max_page:
+        raise QueryError(f"`page {raw}` needs a page number from 1 to {max_page}.")
+    return int(raw)
+
+
+def _instance(instance: str, allowed: Sequence[str]) -> str:
+    if not INSTANCE_RE.match(instance):
+        raise QueryError(f"`instance:{instance}` is not a CCC instance ID.")
+    if instance not in allowed:
+        listed = ", ".join(f"`{i}`" for i in allowed) or "none"
+        raise QueryError(f"Instance `{instance}` is not one this bot may look in. Allowed: {listed}.")
+    return instance
+
+
+def _unknown_word(token: str) -> str:
+    word = token.lower()
+    if word == "page":
+        return "`page` needs a number after it, e.g. `page 2`."
+    prefix, colon, rest = word.partition(":")
+    candidates = difflib.get_close_matches(prefix + colon, VOCABULARY, n=1, cutoff=0.6)
+    hint = ""
+    if candidates:
+        suggestion = candidates[0] + (token.partition(":")[2] if candidates[0].endswith(":") else "")
+        hint = f" Did you mean `{suggestion}`?"
+    elif re.search(r"\d", token):
+        hint = " A number pattern is digits only, e.g. `0833`."
+    return f"I don't know the word `{token}`.{hint} Try `/numbers help`."
+
+
+def command_text(query: Query) -> str:
+    """The `/numbers` text that gives this query back (the inverse of parse_command)."""
+    words = [query.pattern, (query.usage or "").lower(), {True: "active", False: "inactive"}.get(query.active, "")]
+    if query.page > 1:
+        words.append(f"page {query.page}")
+    return " ".join(w for w in words if w)

@@ -1,0 +1,211 @@
+"""A CCC-compatible HTTP server for ListPhoneNumbers: signature check, filters, paging, documented errors.
+
+Tests steer it through `latency` and `fail_next()`; it counts the calls it served in `calls`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
+
+SANDBOX_ACCESS_KEY_ID = "sandbox-key"
+SANDBOX_ACCESS_KEY_SECRET = "sandbox-secret"
+USAGES = ("Inbound", "Outbound", "Bidirection")
+
+# code -> (HTTP status, message template), as the API documents them
+ERRORS = {
+    "Parameter.Enumeration": (400, "The parameter %s must be one of the value of enumeration %s."),
+    "Parameter.Maximum": (400, "The parameter %s must be less than or equal to %s."),
+    "Parameter.Minimum": (400, "The parameter %s must be greater than or equal to %s."),
+    "Parameter.Empty": (400, "The parameter %s may not be null or empty."),
+    "Parameter.Null": (400, "The parameter %s may not be null."),
+    "NotExists.InstanceId": (404, "The specified instance %s does not exist."),
+    "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
+    "InvalidAccessKeyId.Inactive": (400, "Specified access key is disabled."),
+    "SignatureDoesNotMatch": (400, "Specified signature does not match our calculation."),
+    "Forbidden.RAM": (403, "User not authorized to operate on the specified resource, or this API does not support RAM."),
+    "NoPermission": (403, "You are not authorized to do this action."),
+    "Forbidden": (403, "User not authorized to operate on the specified resource."),
+    "Throttling": (400, "Request was denied due to request throttling."),
+    "Throttling.User": (400, "Request was denied due to user flow control."),
+    "Throttling.Api": (400, "Request was denied due to api flow control."),
+    "InternalError": (500, "The request processing has failed due to some unknown error."),
+    "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
+}
+# Faults that are not API error codes: "hang" (never answer), "malformed" (truncated JSON), "no-data" (200 without Data)
+FAULTS = ("hang", "malformed", "no-data")
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, *args: object) -> None:
+        status, template = ERRORS[code]
+        slots = template.count("%s")
+        super().__init__(template % tuple((*args, *["?"] * slots)[:slots]))
+        self.code, self.status = code, status
+
+
+class CccServer(ThreadingHTTPServer):
+    """Serve `instances` (instance ID -> list of numbers in the API's shape) on host:port (0 picks a free one)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, instances: dict[str, list[dict[str, Any]]], host: str = "127.0.0.1", port: int = 0,
+                 access_keys: dict[str, str] | None = None, latency: float = 0.0) -> None:
+        super().__init__((host, port), _Handler)
+        self.instances = instances
+        self.access_keys = access_keys if access_keys is not None else {SANDBOX_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_SECRET}
+        self.latency = latency
+        self.calls = 0
+        self._faults: deque[str] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+    def fail_next(self, fault: str, times: int = 1) -> None:
+        """Answer the next `times` calls with an error code from ERRORS or one of FAULTS."""
+        if fault not in ERRORS and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}")
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def start(self) -> CccServer:
+        threading.Thread(target=self.serve_forever, name="ccc-sandbox", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.shutdown()
+        self.server_close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up (a timeout we provoked) is not news
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            self.calls += 1
+            return self._faults.popleft() if self._faults else None
+
+    def list_phone_numbers(self, params: dict[str, str]) -> dict[str, Any]:
+        instance_id = params.get("InstanceId")
+        if instance_id is None:
+            raise ApiError("Parameter.Null", "InstanceId")
+        if instance_id == "":
+            raise ApiError("Parameter.Empty", "InstanceId")
+        usage, active = params.get("Usage", ""), params.get("Active", "").lower()  # the SDK sends True/False
+        if usage and usage not in USAGES:
+            raise ApiError("Parameter.Enumeration", "Usage", list(USAGES))
+        if active and active not in ("true", "false"):
+            raise ApiError("Parameter.Enumeration", "Active", ["true", "false"])
+        page_number, page_size = _bounded(params, "PageNumber", 1), _bounded(params, "PageSize", 20)
+        if instance_id not in self.instances:
+            raise ApiError("NotExists.InstanceId", instance_id)
+        pattern = params.get("SearchPattern", "")
+        matches = [
+            n for n in self.instances[instance_id]
+            if pattern in n["Number"] and usage in ("", n["Usage"]) and active in ("", str(n["Active"]).lower())
+        ]
+        start = (page_number - 1) * page_size
+        data = {"PageNumber": page_number, "PageSize": page_size, "TotalCount": len(matches),
+                "List": matches[start:start + page_size]}
+        return {"HttpStatusCode": 200, "Code": "OK", "Message": "", "Data": data}
+
+    def check_signature(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> None:
+        """Verify an ACS3-HMAC-SHA256 signature as Alibaba Cloud does."""
+        auth = headers.get("authorization", "")
+        algorithm, _, rest = auth.partition(" ")
+        fields = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
+        key_id = fields.get("Credential", "")
+        if algorithm != "ACS3-HMAC-SHA256" or not key_id:
+            raise ApiError("InvalidAccessKeyId.NotFound")
+        secret = self.access_keys.get(key_id)
+        if secret is None:
+            raise ApiError("InvalidAccessKeyId.NotFound")
+        signed = fields.get("SignedHeaders", "").split(";")
+        payload_hash = hashlib.sha256(body).hexdigest()
+        canonical = "\n".join([
+            method, path or "/",
+            "&".join(f"{k}={quote(query[k], safe='~')}" for k in sorted(query)),
+            "".join(f"{h}:{headers.get(h, '').strip()}\n" for h in signed),
+            ";".join(signed), payload_hash,
+        ])
+        to_sign = f"ACS3-HMAC-SHA256\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+        if headers.get("x-acs-content-sha256") != payload_hash or not hmac.compare_digest(expected, fields.get("Signature", "")):
+            raise ApiError("SignatureDoesNotMatch")
+
+
+def _bounded(params: dict[str, str], name: str, default: int) -> int:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError("Parameter.Enumeration", name, "1-100") from None
+    if value < 1:
+        raise ApiError("Parameter.Minimum", name, 1)
+    if value > 100:
+        raise ApiError("Parameter.Maximum", name, 100)
+    return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CccServer
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        fault = self.server.next_fault()
+        if self.server.latency:
+            time.sleep(self.server.latency)
+        if fault == "hang":
+            self.server._stopping.wait(120)
+            self.close_connection = True
+            return
+        request_id = str(uuid.uuid4()).upper()
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            if fault in ERRORS:
+                raise ApiError(fault)
+            self.server.check_signature("POST", url.path, query, headers, body)
+            if query.get("Action", headers.get("x-acs-action")) != "ListPhoneNumbers":
+                raise ApiError("Parameter.Enumeration", "Action", "ListPhoneNumbers")
+            params = {**dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), **query}
+            result = self.server.list_phone_numbers(params)
+        except ApiError as e:
+            self._send(e.status, {"RequestId": request_id, "Code": e.code, "Message": str(e), "HttpStatusCode": e.status})
+            return
+        if fault == "no-data":
+            result.pop("Data")
+        payload = json.dumps({"RequestId": request_id, **result}, ensure_ascii=False).encode()
+        self._send(200, payload[: len(payload) // 2] if fault == "malformed" else payload)
+
+    def _send(self, status: int, payload: Any) -> None:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (http.server's signature)
+        pass

@@ -1,0 +1,59 @@
+"""The end-to-end rig: a local CCC-compatible server, a local Slack, and the bot as a real HTTP server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
+from tests.e2e.bot_process import BotProcess, clean_env, free_port
+from tests.e2e.slack import FakeSlack, SlackClient
+
+SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
+BOT_TOKEN = "xoxb-e2e-0000000000-secret-bot-token"
+
+
+@pytest.fixture(scope="session")
+def ccc() -> Iterator[CccServer]:
+    server = CccServer(sample_instances()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_ccc(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "ccc" in request.fixturenames:
+        server = request.getfixturevalue("ccc")
+        server.clear_faults()
+        server.latency = 0.0
+
+
+@pytest.fixture(scope="session")
+def slack() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    yield server
+    server.stop()
+
+
+def bot_env(ccc: CccServer, slack: FakeSlack, **overrides: str) -> dict[str, str]:
+    return clean_env(
+        SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{slack.base_url}/api/",
+        PORT=str(free_port()), CCC_ENDPOINT=ccc.endpoint, CCC_PROTOCOL="http",
+        CCC_INSTANCE_ID="ccc-test", CCC_INSTANCE_IDS="ccc-test,ccc-demo",
+        ALIBABA_CLOUD_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SANDBOX_ACCESS_KEY_SECRET,
+        CCC_READ_TIMEOUT_SECONDS="3", WEB_CONCURRENCY="2", **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def bot(ccc: CccServer, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    process = BotProcess(bot_env(ccc, slack), tmp_path_factory.mktemp("bot") / "bot.log").wait_until_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture()
+def user(bot: BotProcess, slack: FakeSlack) -> SlackClient:
+    return SlackClient(bot.url, SIGNING_SECRET, slack)

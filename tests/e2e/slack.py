@@ -1,0 +1,211 @@
+"""A local stand-in for Slack: its Web API (auth.test), response_url receivers, and signed requests to the bot.
+
+Requests are built and signed the way Slack builds and signs them, so the bot's real signature check runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+from urllib.parse import urlencode
+
+import requests
+from slack_sdk.signature import SignatureVerifier
+
+
+@dataclass
+class Reply:
+    """One message the bot posted to a response_url."""
+
+    response_url: str
+    body: dict[str, Any]
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return self.body.get("blocks") or []
+
+    @property
+    def text(self) -> str:
+        return json.dumps(self.body, ensure_ascii=False)
+
+    def button(self, action_id: str) -> Optional[dict[str, Any]]:
+        for block in self.blocks:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("action_id") == action_id:
+                    return {**element, "block_id": block.get("block_id")}
+        return None
+
+    def numbers(self) -> list[str]:
+        """The phone numbers shown, in order (each is the first code span of its section)."""
+        found = []
+        for block in self.blocks:
+            text = (block.get("text") or {}).get("text", "")
+            if block.get("type") == "section" and text.startswith("`"):
+                found.append(text.split("`")[1])
+        return found
+
+
+class FakeSlack(ThreadingHTTPServer):
+    """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.replies: list[Reply] = []
+        self.api_calls: list[tuple[str, dict[str, Any]]] = []
+        self.response_status = 200
+        self._changed = threading.Condition()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def new_response_url(self) -> str:
+        return f"{self.base_url}/response/{uuid.uuid4().hex}"
+
+    def start(self) -> FakeSlack:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def record(self, reply: Reply) -> None:
+        with self._changed:
+            self.replies.append(reply)
+            self._changed.notify_all()
+
+    def replies_to(self, response_url: str) -> list[Reply]:
+        with self._changed:
+            return [r for r in self.replies if r.response_url == response_url]
+
+    def wait_for_reply(self, response_url: str, timeout: float = 30) -> Reply:
+        """The first reply to `response_url`; fails the test if none comes in `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [r for r in self.replies if r.response_url == response_url]
+                if found:
+                    return found[0]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no reply at {response_url} within {timeout} s")
+                self._changed.wait(left)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeSlack
+
+    def do_POST(self) -> None:  # noqa: N802
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self.path.startswith("/response/"):
+            self.server.record(Reply(self.server.base_url + self.path, json.loads(raw or b"{}")))
+            self._send(self.server.response_status, b"ok", "text/plain")
+            return
+        method = self.path.rsplit("/", 1)[-1]
+        self.server.api_calls.append((method, {"body": raw.decode()}))
+        if method == "auth.test":
+            body = {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
+                    "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
+        else:
+            body = {"ok": False, "error": "unknown_method"}
+        self._send(200, json.dumps(body).encode(), "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@dataclass
+class Sent:
+    """What the bot answered to one signed request, and where its reply will arrive."""
+
+    status: int
+    body: str
+    ack_seconds: float
+    response_url: str
+
+
+@dataclass
+class SlackClient:
+    """Sends the bot what Slack would send: slash commands and button clicks, signed with the signing secret."""
+
+    bot_url: str
+    signing_secret: str
+    slack: FakeSlack
+    team_id: str = "T0TEST"
+    defaults: dict[str, str] = field(default_factory=lambda: {"user_id": "U0ALICE", "user_name": "alice",
+                                                              "channel_id": "C0OPS", "channel_name": "ops"})
+
+    def command(self, text: str, *, user_id: Optional[str] = None, timestamp: Optional[int] = None,
+                signature: Optional[str] = None) -> Sent:
+        response_url = self.slack.new_response_url()
+        form = {
+            "token": "legacy-verification-token", "team_id": self.team_id, "team_domain": "test",
+            "channel_id": self.defaults["channel_id"], "channel_name": self.defaults["channel_name"],
+            "user_id": user_id or self.defaults["user_id"], "user_name": self.defaults["user_name"],
+            "command": "/numbers", "text": text, "api_app_id": "A0NUMBERS", "is_enterprise_install": "false",
+            "response_url": response_url, "trigger_id": f"{time.time()}.trigger",
+        }
+        return self._post(urlencode(form), response_url, timestamp=timestamp, signature=signature)
+
+    def click(self, reply: Reply, action_id: str, *, user_id: Optional[str] = None, value: Optional[str] = None) -> Sent:
+        """Click the button `action_id` that the bot rendered in `reply` (or send a doctored `value`)."""
+        button = reply.button(action_id)
+        assert button is not None, f"no {action_id} button in the reply"
+        response_url = self.slack.new_response_url()
+        user = user_id or self.defaults["user_id"]
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": self.defaults["user_name"], "name": self.defaults["user_name"], "team_id": self.team_id},
+            "api_app_id": "A0NUMBERS", "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": self.defaults["channel_id"],
+                          "is_ephemeral": True},
+            "trigger_id": f"{time.time()}.trigger", "team": {"id": self.team_id, "domain": "test"},
+            "enterprise": None, "is_enterprise_install": False,
+            "channel": {"id": self.defaults["channel_id"], "name": self.defaults["channel_name"]},
+            "state": {"values": {}}, "response_url": response_url,
+            "actions": [{
+                "action_id": action_id, "block_id": button["block_id"], "text": button["text"],
+                "value": button["value"] if value is None else value, "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }],
+        }
+        return self._post(urlencode({"payload": json.dumps(payload)}), response_url)
+
+    def _post(self, body: str, response_url: str, *, timestamp: Optional[int] = None,
+              signature: Optional[str] = None) -> Sent:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature or SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body),
+        }
+        started = time.monotonic()
+        response = requests.post(f"{self.bot_url}/slack/events", data=body.encode(), headers=headers, timeout=10)
+        return Sent(response.status_code, response.text, time.monotonic() - started, response_url)
+
+    def run(self, text: str, **kwargs: Any) -> Reply:
+        """A command that must be acked, then its one reply."""
+        sent = self.command(text, **kwargs)
+        assert sent.status == 200, (sent.status, sent.body)
+        return self.slack.wait_for_reply(sent.response_url)
+
+    def press(self, reply: Reply, action_id: str, **kwargs: Any) -> Reply:
+        """A click that must be acked, then its one reply."""
+        sent = self.click(reply, action_id, **kwargs)
+        assert sent.status == 200, (sent.status, sent.body)
+        return self.slack.wait_for_reply(sent.response_url)
