@@ -43,12 +43,35 @@ def _console(args: list[str], settings: Settings) -> int:
 
 def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
-    from bot.app import build_service, configure_logging, create_app
+    from bot.app import SlackSetupError, build_service, configure_logging, create_app
 
     configure_logging(settings)
-    SocketModeHandler(create_app(settings, build_service(settings)), settings.slack_app_token).start()
+    try:
+        handler = SocketModeHandler(create_app(settings, build_service(settings)), settings.slack_app_token)
+        handler.connect()
+    except SlackSetupError as e:
+        print(f"numbers: {e}", file=sys.stderr)
+        return 2
+    except SlackApiError as e:
+        print(f"numbers: SLACK_APP_TOKEN: Slack did not accept it for Socket Mode: {e.response.get('error')}", file=sys.stderr)
+        return 2
+    logging.getLogger(__name__).info("connected to Slack in Socket Mode")
+    _wait_for_signal()
+    handler.close()
     return 0
+
+
+def _wait_for_signal() -> None:
+    """Block until SIGTERM or SIGINT (Ctrl-C)."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import handlers
 from bot.config import Settings, has_alibaba_credentials
@@ -31,16 +33,31 @@ def build_service(settings: Settings) -> NumberService:
     return NumberService(build_client(settings, (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)), settings)
 
 
+class SlackSetupError(RuntimeError):
+    """Slack refused the bot's credentials at start-up, or could not be reached."""
+
+
 def create_app(settings: Settings, service: NumberService) -> App:
-    """The bolt App. Acks run in the request thread; the work runs on a pool sized by NUMBERS_LISTENER_THREADS."""
-    app = App(
+    """The bolt App. Acks run in the request thread; the work runs on a pool sized by NUMBERS_LISTENER_THREADS.
+
+    bolt checks SLACK_BOT_TOKEN with auth.test here; a failure becomes one clear SlackSetupError.
+    """
+    try:
+        app = _bolt_app(settings)
+    except (BoltError, SlackApiError, OSError) as e:
+        reason = e.response.get("error") if isinstance(e, SlackApiError) else e
+        raise SlackSetupError(f"SLACK_BOT_TOKEN: Slack at {settings.slack_api_url} did not accept it: {reason}") from e
+    handlers.register(app, service, settings)
+    return app
+
+
+def _bolt_app(settings: Settings) -> App:
+    return App(
         client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
         signing_secret=settings.slack_signing_secret or None,
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="numbers"),
     )
-    handlers.register(app, service, settings)
-    return app
 
 
 def configure_logging(settings: Settings) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gunicorn.arbiter import Arbiter
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import build_service, configure_logging, create_app
+from bot.app import SlackSetupError, build_service, configure_logging, create_app
 from bot.config import Settings, load_settings, require_instance
 
 EVENTS_PATH = "/slack/events"
@@ -16,7 +18,11 @@ EVENTS_PATH = "/slack/events"
 def make_application(settings: Settings) -> Callable[..., Iterable[bytes]]:
     require_instance(settings)
     configure_logging(settings)
-    slack = SlackRequestHandler(create_app(settings, build_service(settings)), path=EVENTS_PATH)
+    try:
+        slack = SlackRequestHandler(create_app(settings, build_service(settings)), path=EVENTS_PATH)
+    except SlackSetupError as e:
+        print(f"numbers: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(Arbiter.WORKER_BOOT_ERROR) from None  # gunicorn then stops instead of rebooting workers forever
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):

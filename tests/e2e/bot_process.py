@@ -10,7 +10,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
 
 import requests
 
@@ -57,7 +56,7 @@ class BotProcess:
         self._log.flush()
         return self.log_path.read_text(errors="replace")
 
-    def stop(self, timeout: Optional[float] = 15) -> None:
+    def stop(self, timeout: float | None = 15) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

@@ -38,13 +38,14 @@ def slack() -> Iterator[FakeSlack]:
 
 
 def bot_env(ccc: CccServer, slack: FakeSlack, **overrides: str) -> dict[str, str]:
-    return clean_env(
+    settings = dict(
         SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{slack.base_url}/api/",
         PORT=str(free_port()), CCC_ENDPOINT=ccc.endpoint, CCC_PROTOCOL="http",
         CCC_INSTANCE_ID="ccc-test", CCC_INSTANCE_IDS="ccc-test,ccc-demo",
         ALIBABA_CLOUD_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SANDBOX_ACCESS_KEY_SECRET,
-        CCC_READ_TIMEOUT_SECONDS="3", WEB_CONCURRENCY="2", **overrides,
+        CCC_READ_TIMEOUT_SECONDS="3", WEB_CONCURRENCY="2",
     )
+    return clean_env(**{**settings, **overrides})
 
 
 @pytest.fixture(scope="session")

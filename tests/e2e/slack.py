@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -33,7 +33,7 @@ class Reply:
     def text(self) -> str:
         return json.dumps(self.body, ensure_ascii=False)
 
-    def button(self, action_id: str) -> Optional[dict[str, Any]]:
+    def button(self, action_id: str) -> dict[str, Any] | None:
         for block in self.blocks:
             for element in block.get("elements", []) if block.get("type") == "actions" else []:
                 if element.get("action_id") == action_id:
@@ -58,7 +58,7 @@ class FakeSlack(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.replies: list[Reply] = []
-        self.api_calls: list[tuple[str, dict[str, Any]]] = []
+        self.api_calls: list[tuple[str, str]] = []  # (method, Authorization header)
         self.response_status = 200
         self._changed = threading.Condition()
 
@@ -110,12 +110,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(self.server.response_status, b"ok", "text/plain")
             return
         method = self.path.rsplit("/", 1)[-1]
-        self.server.api_calls.append((method, {"body": raw.decode()}))
-        if method == "auth.test":
+        token = self.headers.get("Authorization", "")
+        self.server.api_calls.append((method, token))
+        if method == "auth.test" and "bad" not in token:
             body = {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
                     "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
         else:
-            body = {"ok": False, "error": "unknown_method"}
+            body = {"ok": False, "error": "invalid_auth"}
         self._send(200, json.dumps(body).encode(), "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -150,8 +151,8 @@ class SlackClient:
     defaults: dict[str, str] = field(default_factory=lambda: {"user_id": "U0ALICE", "user_name": "alice",
                                                               "channel_id": "C0OPS", "channel_name": "ops"})
 
-    def command(self, text: str, *, user_id: Optional[str] = None, timestamp: Optional[int] = None,
-                signature: Optional[str] = None) -> Sent:
+    def command(self, text: str, *, user_id: str | None = None, timestamp: int | None = None,
+                signature: str | None = None) -> Sent:
         response_url = self.slack.new_response_url()
         form = {
             "token": "legacy-verification-token", "team_id": self.team_id, "team_domain": "test",
@@ -162,7 +163,7 @@ class SlackClient:
         }
         return self._post(urlencode(form), response_url, timestamp=timestamp, signature=signature)
 
-    def click(self, reply: Reply, action_id: str, *, user_id: Optional[str] = None, value: Optional[str] = None) -> Sent:
+    def click(self, reply: Reply, action_id: str, *, user_id: str | None = None, value: str | None = None) -> Sent:
         """Click the button `action_id` that the bot rendered in `reply` (or send a doctored `value`)."""
         button = reply.button(action_id)
         assert button is not None, f"no {action_id} button in the reply"
@@ -186,8 +187,8 @@ class SlackClient:
         }
         return self._post(urlencode({"payload": json.dumps(payload)}), response_url)
 
-    def _post(self, body: str, response_url: str, *, timestamp: Optional[int] = None,
-              signature: Optional[str] = None) -> Sent:
+    def _post(self, body: str, response_url: str, *, timestamp: int | None = None,
+              signature: str | None = None) -> Sent:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
