@@ -121,7 +121,8 @@ def has_alibaba_credentials(environ: Mapping[str, str]) -> bool:
     if any(environ.get(k) for k in ("ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_ROLE_ARN")):
         return True
     home = Path(environ.get("HOME", str(Path.home())))
-    files = [environ.get("ALIBABA_CLOUD_CREDENTIALS_FILE", ""), home / ".alibabacloud" / "credentials", home / ".aliyun" / "config.json"]
+    files = [environ.get("ALIBABA_CLOUD_CREDENTIALS_FILE", ""),
+             home / ".alibabacloud" / "credentials.ini", home / ".aliyun" / "config.json"]
     return any(f and Path(f).is_file() for f in files)
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 import requests
+from alibabacloud_credentials.exceptions import CredentialException
 
 # code -> (kind, message). The message may use {instance} and {region}.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -74,11 +75,12 @@ def describe(error: BaseException, *, instance: str = "", region: str = "") -> P
     if inner is not None and inner is not error:
         return describe(inner, instance=instance, region=region)
     code = str(getattr(error, "code", "") or "")
+    code = "" if code == "None" else code  # the SDK formats a missing Code as the string 'None'
     status = getattr(error, "status_code", None) or getattr(error, "statusCode", None)
     request_id = _request_id(error)
     if code in MESSAGES:
         kind, text = MESSAGES[code]
-    elif code == "InvalidCredentials":
+    elif code == "InvalidCredentials" or isinstance(error, CredentialException):
         kind, text = NO_CREDENTIALS
     elif isinstance(status, int) and status >= 500:
         kind, text = SERVER_ERROR
@@ -93,8 +95,8 @@ def describe(error: BaseException, *, instance: str = "", region: str = "") -> P
 def _transport(error: BaseException) -> tuple[str, str]:
     cause = error.__cause__ or error.__context__  # the SDK re-raises network errors as its RetryError
     for candidate in (error, cause):
-        if isinstance(candidate, requests.exceptions.Timeout):
-            return TIMEOUT
+        if isinstance(candidate, requests.exceptions.Timeout) or "timed out" in str(candidate).lower():
+            return TIMEOUT  # requests reports a timeout while reading the body as a ConnectionError
         if isinstance(candidate, (requests.exceptions.ConnectionError, ConnectionError)):
             return UNREACHABLE
     if isinstance(error, (MalformedResponse, json.JSONDecodeError, UnicodeDecodeError)):

@@ -117,7 +117,7 @@ def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: i
     instance, pattern, usage, active, page = data["i"], data["q"], data["u"], data["a"], data["p"]
     if not isinstance(instance, str) or not isinstance(pattern, str) or not re.fullmatch(r"[0-9]*", pattern):
         raise QueryError("That button's data is damaged; run the command again.")
-    if usage not in (None, *USAGES) or active not in (None, True, False) or type(page) is not int:
+    if usage not in (None, *USAGES) or not (active is None or type(active) is bool) or type(page) is not int:
         raise QueryError("That button's data is damaged; run the command again.")
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise QueryError("That button's data is damaged; run the command again.")
@@ -153,7 +153,7 @@ def _pattern(token: str) -> str:
 
 
 def _page_number(raw: str, max_page: int) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= max_page:
+    if not re.fullmatch(r"[0-9]+", raw) or not 1 <= int(raw) <= max_page:
         raise QueryError(f"`page {raw}` needs a page number from 1 to {max_page}.")
     return int(raw)
 
@@ -183,8 +183,9 @@ def _unknown_word(token: str) -> str:
 
 
 def command_text(query: Query) -> str:
-    """The `/numbers` text that gives this query back (the inverse of parse_command)."""
+    """The `/numbers` text that gives this query back (the inverse of parse_command), instance included."""
     words = [query.pattern, (query.usage or "").lower(), {True: "active", False: "inactive"}.get(query.active, "")]
     if query.page > 1:
         words.append(f"page {query.page}")
+    words.append(f"instance:{query.instance_id}")
     return " ".join(w for w in words if w)

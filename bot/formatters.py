@@ -69,7 +69,7 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
         blocks.extend(_section(number_text(number)) for number in page.numbers)
         blocks.append(DividerBlock())
     if shared_by:
-        blocks.append(_context(f"See it yourself: `/numbers {escape(command_text(query))}`".rstrip()))
+        blocks.append(_context(f"See it yourself: `/numbers {escape(command_text(query))}`"))
     else:
         blocks.extend(_buttons(page))
     return _message(f"{headline(query, page.total)}: {summary_line(page)}", blocks)
@@ -161,4 +161,4 @@ def _context(text: str) -> ContextBlock:
 def _message(text: str, blocks: Sequence[Block]) -> Message:
     if len(blocks) > MAX_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; Slack takes at most {MAX_BLOCKS}")
-    return {"text": clip(text, MAX_TEXT), "blocks": to_blocks_json(blocks)}
+    return {"text": escape(clip(text, MAX_TEXT)), "blocks": to_blocks_json(blocks)}

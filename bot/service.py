@@ -17,7 +17,7 @@ from darabonba.runtime import RuntimeOptions
 
 from bot.config import Settings
 from bot.errors import MalformedResponse, Problem, describe
-from bot.filters import Query
+from bot.filters import MAX_REACHABLE, Query, max_page_for
 from bot.page import Page, PhoneNumber, SkillGroup, rows_window
 
 API_PAGE_SIZE = 100  # the API's maximum: fewest calls, and most Next clicks are cache hits
@@ -93,17 +93,19 @@ class NumberService:
 
     def page(self, query: Query) -> Page:
         """The page `query.page` of the lookup; past the last page it answers with the last page."""
-        first = self._window(query)
-        last_page = max(1, -(-min(first[0], 10_000) // self._rows_per_page))
-        if query.page > last_page:
+        shown = query.at_page(min(query.page, max_page_for(self._rows_per_page)))
+        total, numbers = self._window(shown)
+        last_page = max(1, -(-min(total, MAX_REACHABLE) // self._rows_per_page))
+        if shown.page > last_page:
             shown = query.at_page(last_page)
             total, numbers = self._window(shown)
-            return Page(shown, numbers, total, self._rows_per_page, requested_page=query.page)
-        return Page(query, first[1], first[0], self._rows_per_page, requested_page=query.page)
+        return Page(shown, numbers, total, self._rows_per_page, requested_page=query.page)
 
     def _window(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
         start, count, api_pages = rows_window(query.page, self._rows_per_page, API_PAGE_SIZE)
-        fetched = [self._fetch(query, n) for n in api_pages]
+        fetched = [self._fetch(query, api_pages[0])]
+        # the last page of a result may reach past its end: skip API pages that cannot hold a row
+        fetched += [self._fetch(query, n) for n in api_pages[1:] if (n - 1) * API_PAGE_SIZE < fetched[0].total]
         rows = [number for api_page in fetched for number in api_page.numbers]
         offset = start - (api_pages[0] - 1) * API_PAGE_SIZE
         return fetched[0].total, tuple(rows[offset:offset + count])

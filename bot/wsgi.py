@@ -9,13 +9,15 @@ from typing import Any
 from gunicorn.arbiter import Arbiter
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.app import SlackSetupError, build_service, configure_logging, create_app
 from bot.config import Settings, load_settings, require_instance
 
 EVENTS_PATH = "/slack/events"
 
 
 def make_application(settings: Settings) -> Callable[..., Iterable[bytes]]:
+    # Imported here, after load_settings() has read .env: the SDK's credential chain reads the environment on import.
+    from bot.app import SlackSetupError, build_service, configure_logging, create_app
+
     require_instance(settings)
     configure_logging(settings)
     try:
