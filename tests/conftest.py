@@ -1,0 +1,39 @@
+"""Shared fixtures. The credential chain must never probe a metadata address, and nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+# Set before anything imports alibabacloud_credentials: it reads these variables once, at import.
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    os.environ.pop(_proxy, None)  # the SDK would send even loopback calls through a proxy
+
+import pytest  # noqa: E402
+
+from bot.sandbox import CccServer, sample_instances  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> dict[str, list[dict]]:
+    return sample_instances()
+
+
+@pytest.fixture(scope="session")
+def _shared_ccc_server(sample_data):
+    # One server for the session: stopping one costs up to 0.5 s (serve_forever's poll interval).
+    server = CccServer(sample_data).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ccc_server(_shared_ccc_server):
+    """The sandbox CCC on 127.0.0.1 with the sample data, its call counter at 0 and no faults queued."""
+    server = _shared_ccc_server
+    server.clear_faults()
+    server.latency = 0.0
+    server.calls = 0
+    yield server
+    server.clear_faults()
+    server.latency = 0.0

@@ -1,0 +1,173 @@
+"""bot.sandbox: the CCC-compatible server's own API behaviour, and its sample data."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import requests
+from alibabacloud_ccc20200701 import models as ccc_models
+from alibabacloud_ccc20200701.client import Client as CccClient
+from alibabacloud_tea_openapi.exceptions import ClientException
+from darabonba.runtime import RuntimeOptions
+
+from bot.config import load_settings
+from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
+from bot.sandbox.data import FIRST_ADDED_MS, LAST_ADDED_MS, make_numbers
+from bot.service import build_client
+
+USAGES = {"Inbound", "Outbound", "Bidirection"}
+
+
+@pytest.fixture
+def client(ccc_server: CccServer) -> CccClient:
+    settings = load_settings({"CCC_ENDPOINT": ccc_server.endpoint, "CCC_PROTOCOL": "http", "CCC_MAX_ATTEMPTS": "1",
+                              "CCC_READ_TIMEOUT_SECONDS": "2"}, dotenv=False)
+    return build_client(settings, (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET))
+
+
+def list_numbers(client: CccClient, **fields: Any) -> Any:
+    request = ccc_models.ListPhoneNumbersRequest(**{"instance_id": "ccc-test", **fields})
+    return client.list_phone_numbers_with_options(request, RuntimeOptions()).body
+
+
+def api_error(client: CccClient, **fields: Any) -> ClientException:
+    with pytest.raises(ClientException) as caught:
+        list_numbers(client, **fields)
+    return caught.value
+
+
+# --- parameters -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fields", "code"), [
+    ({"page_size": 101}, "Parameter.Maximum"), ({"page_number": 101}, "Parameter.Maximum"),
+    ({"page_size": 0}, "Parameter.Minimum"), ({"page_number": 0}, "Parameter.Minimum"),
+    ({"usage": "Sideways"}, "Parameter.Enumeration"), ({"usage": "inbound"}, "Parameter.Enumeration"),
+    ({"instance_id": ""}, "Parameter.Empty"), ({"instance_id": None}, "Parameter.Null"),
+    ({"instance_id": "ccc-nowhere"}, "NotExists.InstanceId"),
+])
+def test_documented_parameter_errors(client, fields, code):
+    error = api_error(client, **fields)
+    assert error.code == code
+    assert error.status_code == (404 if code == "NotExists.InstanceId" else 400)
+    assert error.data["RequestId"] == error.request_id
+
+
+def test_page_bounds_are_inclusive(client):
+    body = list_numbers(client, page_number=100, page_size=100)
+    assert (body.data.page_number, body.data.page_size, body.data.list) == (100, 100, [])
+
+
+def test_pages_partition_the_instance(client, ccc_server):
+    first, second = (list_numbers(client, page_number=n, page_size=100).data for n in (1, 2))
+    assert [n.number for n in first.list + second.list] == [n["Number"] for n in ccc_server.instances["ccc-test"][:200]]
+    assert first.total_count == len(ccc_server.instances["ccc-test"])
+
+
+def test_default_page_size_is_20(client):
+    assert len(list_numbers(client).data.list) == 20
+
+
+@pytest.mark.parametrize(("fields", "keep"), [
+    ({"search_pattern": "0833"}, lambda n: "0833" in n["Number"]),
+    ({"usage": "Outbound"}, lambda n: n["Usage"] == "Outbound"),
+    ({"active": False}, lambda n: n["Active"] is False),
+    ({"search_pattern": "1", "usage": "Inbound", "active": True},
+     lambda n: "1" in n["Number"] and n["Usage"] == "Inbound" and n["Active"]),
+])
+def test_filters(client, ccc_server, fields, keep):
+    expected = [n["Number"] for n in ccc_server.instances["ccc-test"] if keep(n)]
+    data = list_numbers(client, page_size=100, **fields).data
+    assert data.total_count == len(expected)
+    assert [n.number for n in data.list] == expected[:100]
+
+
+# --- signatures and faults ------------------------------------------------------------------------
+
+
+def test_an_unsigned_request_is_rejected(ccc_server):
+    response = requests.post(f"http://{ccc_server.endpoint}/?Action=ListPhoneNumbers", data={"InstanceId": "ccc-test"}, timeout=5)
+    assert response.status_code == 404
+    assert response.json()["Code"] == "InvalidAccessKeyId.NotFound"
+    assert response.json()["RequestId"]
+
+
+def test_a_forged_signature_is_rejected(ccc_server):
+    headers = {"Authorization": f"ACS3-HMAC-SHA256 Credential={SANDBOX_ACCESS_KEY_ID},SignedHeaders=host,Signature=00"}
+    response = requests.post(f"http://{ccc_server.endpoint}/?Action=ListPhoneNumbers", headers=headers,
+                             data={"InstanceId": "ccc-test"}, timeout=5)
+    assert (response.status_code, response.json()["Code"]) == (400, "SignatureDoesNotMatch")
+
+
+def test_calls_are_counted_and_faults_are_served_in_order(client, ccc_server):
+    ccc_server.fail_next("Forbidden")
+    ccc_server.fail_next("Throttling.Api")
+    assert api_error(client).code == "Forbidden"
+    assert api_error(client).code == "Throttling.Api"
+    assert list_numbers(client).data.total_count == len(ccc_server.instances["ccc-test"])
+    assert ccc_server.calls == 3
+
+
+def test_an_unknown_fault_is_refused(ccc_server):
+    with pytest.raises(ValueError, match="unknown fault"):
+        ccc_server.fail_next("Teapot")
+
+
+def test_each_server_has_its_own_port_and_data():
+    server = CccServer({"ccc-x": make_numbers("ccc-x", 3, seed=1)}).start()
+    try:
+        assert re.fullmatch(r"127\.0\.0\.1:\d+", server.endpoint)
+        assert server.instances["ccc-x"][0]["InstanceId"] == "ccc-x"
+    finally:
+        server.stop()
+
+
+# --- sample data ----------------------------------------------------------------------------------
+
+
+def test_sample_data_is_deterministic():
+    assert sample_instances() == sample_instances()
+    assert make_numbers("ccc-x", 50, seed=9) == make_numbers("ccc-x", 50, seed=9)
+    assert make_numbers("ccc-x", 50, seed=9) != make_numbers("ccc-x", 50, seed=10)
+
+
+def test_sample_instances(sample_data):
+    assert set(sample_data) == {"ccc-test", "ccc-demo"}
+    assert 200 <= len(sample_data["ccc-test"]) <= 1000
+    assert 0 < len(sample_data["ccc-demo"]) < len(sample_data["ccc-test"])
+
+
+@pytest.mark.parametrize("instance", ["ccc-test", "ccc-demo"])
+def test_numbers_are_distinct(sample_data, instance):
+    numbers = [n["Number"] for n in sample_data[instance]]
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_enough_numbers_for_the_examples(sample_data):
+    numbers = sample_data["ccc-test"]
+    assert sum("0833" in n["Number"] for n in numbers) > 100  # more than one API page for `/numbers 0833`
+    assert {n["Usage"] for n in numbers} == USAGES
+    assert {n["Active"] for n in numbers} == {True, False}
+
+
+@pytest.mark.parametrize("instance", ["ccc-test", "ccc-demo"])
+def test_records_look_like_list_phone_numbers_items(sample_data, instance):
+    for item in sample_data[instance]:
+        assert re.fullmatch(r"\d{10,12}", item["Number"])
+        assert item["Usage"] in USAGES and isinstance(item["Active"], bool)
+        assert item["InstanceId"] == instance
+        assert isinstance(item["Province"], str) and isinstance(item["City"], str) and item["Provider"]
+        assert FIRST_ADDED_MS <= int(item["CreateTime"]) <= LAST_ADDED_MS
+        assert bool(item["ContactFlowName"]) == bool(item["ContactFlowId"])
+        assert not (item["Usage"] == "Outbound" and item["ContactFlowName"])
+        assert item["UserId"] == "" or item["UserId"].endswith(f"@{instance}")
+        for group in item["SkillGroups"]:
+            assert set(group) == {"SkillGroupId", "Name", "DisplayName", "InstanceId"}
+            assert group["SkillGroupId"] == f"{group['Name']}@{instance}" and group["InstanceId"] == instance
+
+
+def test_records_are_in_the_order_they_were_added(sample_data):
+    times = [int(n["CreateTime"]) for n in sample_data["ccc-test"]]
+    assert times == sorted(times)

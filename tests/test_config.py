@@ -1,0 +1,228 @@
+"""bot.config: settings from an environment mapping, validated, never leaking secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, has_alibaba_credentials, load_settings, require_instance
+
+BOT_TOKEN = "xoxb-1111-2222-bot-token-secret"
+SIGNING_SECRET = "signing-secret-0123456789abcdef"
+APP_TOKEN = "xapp-1-A111-app-token-secret"
+
+
+def load(**env: str) -> Settings:
+    return load_settings(env, dotenv=False)
+
+
+def config_error(**env: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load(**env)
+    return str(caught.value)
+
+
+# --- defaults and modes ---------------------------------------------------------------------------
+
+
+def test_defaults():
+    settings = load()
+    assert settings.mode == "console"
+    assert (settings.port, settings.region_id, settings.protocol, settings.endpoint) == (3000, "cn-shanghai", "https", "")
+    assert (settings.instance_id, settings.instance_ids, settings.allowed_instances) == ("", (), ())
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert (settings.rows_per_page, settings.cache_ttl_seconds, settings.max_attempts) == (10, 60, 3)
+    assert settings.sandbox is False
+
+
+def test_socket_mode_with_an_app_token():
+    assert load(SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=BOT_TOKEN).mode == "socket"
+
+
+def test_socket_mode_wins_over_http():
+    assert load(SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET).mode == "socket"
+
+
+def test_http_mode_with_bot_token_and_signing_secret():
+    assert load(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET).mode == "http"
+
+
+def test_empty_values_count_as_unset():
+    assert load(SLACK_BOT_TOKEN=" ", SLACK_SIGNING_SECRET="", PORT="  ").mode == "console"
+
+
+def test_values_are_read_and_trimmed():
+    settings = load(PORT=" 8080 ", CCC_REGION_ID="cn-beijing", CCC_ENDPOINT="127.0.0.1:8090", CCC_PROTOCOL="HTTP",
+                    NUMBERS_ROWS_PER_PAGE="20", CCC_READ_TIMEOUT_SECONDS="0.5", CCC_MAX_ATTEMPTS="1", LOG_LEVEL="debug")
+    assert (settings.port, settings.region_id, settings.endpoint, settings.protocol) == (8080, "cn-beijing", "127.0.0.1:8090", "http")
+    assert (settings.rows_per_page, settings.read_timeout_seconds, settings.max_attempts, settings.log_level) == (20, 0.5, 1, "DEBUG")
+
+
+# --- malformed values -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("PORT", "abc"), ("PORT", "0"), ("PORT", "65536"), ("PORT", "80.5"),
+    ("NUMBERS_ROWS_PER_PAGE", "0"), ("NUMBERS_ROWS_PER_PAGE", "21"), ("NUMBERS_ROWS_PER_PAGE", "ten"),
+    ("NUMBERS_CACHE_TTL_SECONDS", "-1"), ("NUMBERS_CACHE_MAX_ENTRIES", "0"), ("NUMBERS_LISTENER_THREADS", "0"),
+    ("CCC_PROTOCOL", "ftp"), ("CCC_SANDBOX", "maybe"), ("CCC_SANDBOX", "2"), ("LOG_LEVEL", "LOUD"),
+    ("CCC_MAX_ATTEMPTS", "0"), ("CCC_MAX_ATTEMPTS", "11"),
+    ("CCC_READ_TIMEOUT_SECONDS", "0"), ("CCC_READ_TIMEOUT_SECONDS", "abc"), ("CCC_READ_TIMEOUT_SECONDS", "nan"),
+    ("CCC_READ_TIMEOUT_SECONDS", "inf"), ("CCC_READ_TIMEOUT_SECONDS", "121"), ("CCC_CONNECT_TIMEOUT_SECONDS", "0.05"),
+    ("CCC_CONNECT_TIMEOUT_SECONDS", "61"), ("CCC_CONNECT_TIMEOUT_SECONDS", "-1"),
+    ("CCC_INSTANCE_ID", "ccc test"), ("CCC_INSTANCE_ID", "-ccc"), ("CCC_INSTANCE_ID", "ccc/../x"), ("CCC_INSTANCE_ID", "a" * 65),
+    ("CCC_INSTANCE_IDS", "ccc-a,bad id"), ("CCC_INSTANCE_IDS", "ccc-a,ccc<b>"),
+    ("SLACK_API_URL", "not a url"), ("SLACK_API_URL", "ftp://slack.example/api"), ("SLACK_API_URL", "http://"),
+])
+def test_malformed_value_names_its_variable_first(name, value):
+    message = config_error(**{name: value})
+    assert message.startswith(f"{name}: ")
+    assert "\n" not in message
+
+
+def test_the_bad_value_is_quoted():
+    assert "'abc'" in config_error(PORT="abc")
+    assert "'bad id'" in config_error(CCC_INSTANCE_IDS="ccc-a,bad id")
+
+
+def test_app_token_must_be_an_app_level_token():
+    assert config_error(SLACK_APP_TOKEN="xoxb-not-an-app-token", SLACK_BOT_TOKEN=BOT_TOKEN).startswith("SLACK_APP_TOKEN: ")
+
+
+def test_app_token_needs_the_bot_token():
+    assert config_error(SLACK_APP_TOKEN=APP_TOKEN).startswith("SLACK_BOT_TOKEN: ")
+
+
+def test_bot_token_without_signing_secret():
+    assert config_error(SLACK_BOT_TOKEN=BOT_TOKEN).startswith("SLACK_SIGNING_SECRET: ")
+
+
+def test_signing_secret_without_bot_token():
+    assert config_error(SLACK_SIGNING_SECRET=SIGNING_SECRET).startswith("SLACK_BOT_TOKEN: ")
+
+
+def test_config_errors_do_not_echo_tokens():
+    for env in ({"SLACK_APP_TOKEN": "xoxb-secret-in-the-wrong-place", "SLACK_BOT_TOKEN": BOT_TOKEN}, {"SLACK_BOT_TOKEN": BOT_TOKEN}):
+        message = config_error(**env)
+        assert "secret" not in message.replace("SLACK_SIGNING_SECRET", "")
+
+
+def test_require_instance_names_the_variable():
+    with pytest.raises(ConfigError, match="^CCC_INSTANCE_ID: "):
+        require_instance(load())
+    require_instance(load(CCC_INSTANCE_ID="ccc-test"))
+
+
+# --- instances and sandbox ------------------------------------------------------------------------
+
+
+def test_sandbox_defaults_to_the_sample_instances():
+    settings = load(CCC_SANDBOX="1")
+    assert settings.sandbox is True
+    assert settings.instance_id == "ccc-test"
+    assert settings.instance_ids == ("ccc-test", "ccc-demo")
+
+
+@pytest.mark.parametrize("value", ["1", "true", "TRUE", "yes", "on"])
+def test_sandbox_true_words(value):
+    assert load(CCC_SANDBOX=value).sandbox is True
+
+
+@pytest.mark.parametrize("value", ["0", "false", "No", "off", ""])
+def test_sandbox_false_words(value):
+    settings = load(CCC_SANDBOX=value)
+    assert settings.sandbox is False and settings.instance_id == ""
+
+
+def test_sandbox_keeps_an_explicit_instance():
+    settings = load(CCC_SANDBOX="1", CCC_INSTANCE_ID="ccc-demo", CCC_INSTANCE_IDS="ccc-demo")
+    assert (settings.instance_id, settings.allowed_instances) == ("ccc-demo", ("ccc-demo",))
+
+
+def test_allowed_instances_put_the_default_first_without_duplicates():
+    settings = load(CCC_INSTANCE_ID="ccc-b", CCC_INSTANCE_IDS=" ccc-a , ccc-b,ccc-c,, ")
+    assert settings.instance_ids == ("ccc-a", "ccc-b", "ccc-c")
+    assert settings.allowed_instances == ("ccc-b", "ccc-a", "ccc-c")
+
+
+def test_default_instance_is_allowed_even_if_not_listed():
+    assert load(CCC_INSTANCE_ID="ccc-x", CCC_INSTANCE_IDS="ccc-a").allowed_instances == ("ccc-x", "ccc-a")
+
+
+def test_the_first_listed_instance_is_the_default_when_none_is_set():
+    settings = load(CCC_INSTANCE_IDS="ccc-a,ccc-b")
+    assert settings.instance_id == "ccc-a"
+    assert settings.allowed_instances == ("ccc-a", "ccc-b")
+
+
+# --- Slack API URL, repr --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("http://127.0.0.1:9000/api", "http://127.0.0.1:9000/api/"),
+    ("http://127.0.0.1:9000/api/", "http://127.0.0.1:9000/api/"),
+    ("https://slack.example", "https://slack.example/"),
+])
+def test_slack_api_url_gets_a_trailing_slash(value, expected):
+    assert load(SLACK_API_URL=value).slack_api_url == expected
+
+
+def test_repr_never_shows_secrets():
+    settings = load(SLACK_APP_TOKEN=APP_TOKEN, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+                    CCC_INSTANCE_ID="ccc-test")
+    for shown in (repr(settings), str(settings), f"{settings}", repr([settings])):
+        assert BOT_TOKEN not in shown and SIGNING_SECRET not in shown and APP_TOKEN not in shown
+        assert "xox" not in shown and "xapp" not in shown
+    assert "ccc-test" in repr(settings)
+
+
+# --- Alibaba Cloud credentials --------------------------------------------------------------------
+
+
+def test_credentials_from_environment_variables(tmp_path):
+    env = {"HOME": str(tmp_path), "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret"}
+    assert has_alibaba_credentials(env)
+
+
+def test_an_id_without_a_secret_is_not_credentials(tmp_path):
+    assert not has_alibaba_credentials({"HOME": str(tmp_path), "ALIBABA_CLOUD_ACCESS_KEY_ID": "id"})
+
+
+def test_no_credentials_in_an_empty_home(tmp_path):
+    assert not has_alibaba_credentials({"HOME": str(tmp_path)})
+
+
+def write_profile(home: Path, name: str) -> None:
+    profile = home / ".alibabacloud" / name
+    profile.parent.mkdir()
+    profile.write_text("[default]\ntype = access_key\naccess_key_id = id\naccess_key_secret = secret\n")
+
+
+def test_the_profile_file_the_python_sdk_reads(tmp_path):
+    write_profile(tmp_path, "credentials.ini")  # alibabacloud_credentials' ProfileCredentialsProvider default
+    assert has_alibaba_credentials({"HOME": str(tmp_path)})
+
+
+def test_a_profile_file_the_python_sdk_ignores_does_not_count(tmp_path):
+    write_profile(tmp_path, "credentials")  # not the name the Python chain opens
+    assert not has_alibaba_credentials({"HOME": str(tmp_path)})
+
+
+def test_aliyun_cli_config_in_home(tmp_path):
+    config = tmp_path / ".aliyun" / "config.json"
+    config.parent.mkdir()
+    config.write_text('{"current": "default", "profiles": []}')
+    assert has_alibaba_credentials({"HOME": str(tmp_path)})
+
+
+def test_credentials_file_named_by_variable(tmp_path):
+    profile = tmp_path / "elsewhere.ini"
+    profile.write_text("[default]\n")
+    assert has_alibaba_credentials({"HOME": str(tmp_path / "empty"), "ALIBABA_CLOUD_CREDENTIALS_FILE": str(profile)})
+    assert not has_alibaba_credentials({"HOME": str(tmp_path / "empty"), "ALIBABA_CLOUD_CREDENTIALS_FILE": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize("name", ["ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_ROLE_ARN"])
+def test_other_sources_of_the_chain(tmp_path, name):
+    assert has_alibaba_credentials({"HOME": str(tmp_path), name: "x"})

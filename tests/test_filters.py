@@ -1,0 +1,310 @@
+"""bot.filters: command text -> Query, Query <-> button value."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from bot.filters import (
+    MAX_PATTERN_LENGTH,
+    MAX_VALUE_LENGTH,
+    HelpRequest,
+    Query,
+    QueryError,
+    command_text,
+    decode_value,
+    encode_value,
+    max_page_for,
+    parse_command,
+)
+
+DEFAULT = "ccc-test"
+ALLOWED = ("ccc-test", "ccc-demo")
+MAX_PAGE = 1000
+
+
+def parse(text: str) -> Query | HelpRequest:
+    return parse_command(text, default_instance=DEFAULT, allowed_instances=ALLOWED, max_page=MAX_PAGE)
+
+
+def parse_error(text: str) -> str:
+    with pytest.raises(QueryError) as caught:
+        parse(text)
+    return str(caught.value)
+
+
+def decode(value: object) -> Query:
+    return decode_value(value, allowed_instances=ALLOWED, max_page=MAX_PAGE)
+
+
+def value_of(**changes: object) -> str:
+    """A button value as encode_value writes it, with some keys changed (or removed when set to ...)."""
+    data = json.loads(encode_value(Query(DEFAULT, pattern="0833", usage="Inbound", active=True, page=2)))
+    data.update(changes)
+    return json.dumps({k: v for k, v in data.items() if v is not ...})
+
+
+# --- parse_command: what it accepts ---------------------------------------------------------------
+
+
+def test_empty_text_is_every_number_of_the_default_instance():
+    assert parse("") == Query(DEFAULT)
+
+
+def test_pattern_usage_and_state_together():
+    assert parse("0833 inbound active") == Query(DEFAULT, pattern="0833", usage="Inbound", active=True)
+
+
+@pytest.mark.parametrize(("word", "usage"), [
+    ("inbound", "Inbound"), ("in", "Inbound"), ("incoming", "Inbound"), ("呼入", "Inbound"),
+    ("outbound", "Outbound"), ("out", "Outbound"), ("outgoing", "Outbound"), ("呼出", "Outbound"),
+    ("bidirection", "Bidirection"), ("bidirectional", "Bidirection"), ("both", "Bidirection"),
+    ("bi", "Bidirection"), ("呼入和呼出", "Bidirection"), ("双向", "Bidirection"),
+])
+def test_usage_aliases(word, usage):
+    assert parse(word) == Query(DEFAULT, usage=usage)
+
+
+@pytest.mark.parametrize(("word", "active"), [
+    ("active", True), ("enabled", True), ("usable", True), ("可用", True),
+    ("inactive", False), ("disabled", False), ("unusable", False), ("不可用", False),
+])
+def test_state_aliases(word, active):
+    assert parse(word) == Query(DEFAULT, active=active)
+
+
+@pytest.mark.parametrize("text", ["INBOUND Active", "Inbound ACTIVE", "InBoUnD aCtIvE"])
+def test_words_are_case_insensitive(text):
+    assert parse(text) == Query(DEFAULT, usage="Inbound", active=True)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["0833", "outbound", "inactive", "page 3", "instance:ccc-demo"])))
+def test_words_in_any_order(order):
+    expected = Query("ccc-demo", pattern="0833", usage="Outbound", active=False, page=3)
+    assert parse(" ".join(order)) == expected
+
+
+def test_full_width_space_separates_words():
+    assert parse("0833\u3000呼入\u3000\u3000可用") == Query(DEFAULT, pattern="0833", usage="Inbound", active=True)
+
+
+def test_extra_spaces_and_tabs_are_ignored():
+    assert parse("   0833 \t  inbound  ") == Query(DEFAULT, pattern="0833", usage="Inbound")
+
+
+@pytest.mark.parametrize("text", ["page 7", "page:7", "PAGE 7", "Page:7", "p 7"])
+def test_page_forms(text):
+    assert parse(text) == Query(DEFAULT, page=7)
+
+
+def test_page_bounds_are_inclusive():
+    assert parse("page 1").page == 1
+    assert parse(f"page {MAX_PAGE}").page == MAX_PAGE
+
+
+@pytest.mark.parametrize(("text", "pattern"), [
+    ("0833", "0833"), ("+86-0833", "860833"), ("400-123-4567", "4001234567"), ("1" * MAX_PATTERN_LENGTH, "1" * MAX_PATTERN_LENGTH),
+])
+def test_number_patterns_keep_only_digits(text, pattern):
+    assert parse(text) == Query(DEFAULT, pattern=pattern)
+
+
+def test_allowed_instance_is_picked():
+    assert parse("instance:ccc-demo") == Query("ccc-demo")
+
+
+def test_instance_word_is_case_insensitive_but_id_is_kept_verbatim():
+    assert parse("INSTANCE:ccc-demo") == Query("ccc-demo")
+
+
+@pytest.mark.parametrize("text", ["help", "HELP", "?", "-h", "--help", "帮助", "0833 help", "inbound ? page 2"])
+def test_help_words(text):
+    assert isinstance(parse(text), HelpRequest)
+
+
+# --- parse_command: what it refuses ---------------------------------------------------------------
+
+
+def test_instance_not_allowed_is_refused_and_the_allowed_ones_listed():
+    message = parse_error("instance:ccc-prod")
+    assert "`ccc-prod`" in message
+    assert "`ccc-test`" in message and "`ccc-demo`" in message
+
+
+@pytest.mark.parametrize("text", ["instance:", "instance:bad/id", "instance:-lead", "instance:" + "a" * 65])
+def test_malformed_instance_is_refused(text):
+    assert "is not a CCC instance ID" in parse_error(text)
+
+
+@pytest.mark.parametrize(("typo", "suggestion"), [
+    ("inbond", "inbound"), ("outbund", "outbound"), ("actve", "active"), ("inactiv", "inactive"),
+    ("bidirecton", "bidirection"), ("instanse:x", "instance:x"), ("instanse:ccc-demo", "instance:ccc-demo"),
+])
+def test_unknown_word_is_named_with_the_nearest_suggestion(typo, suggestion):
+    message = parse_error(f"0833 {typo}")
+    assert f"`{typo}`" in message
+    assert f"Did you mean `{suggestion}`?" in message
+
+
+def test_unknown_word_without_a_near_match_gets_the_help_pointer():
+    message = parse_error("zzzzqqq")
+    assert "`zzzzqqq`" in message and "Did you mean" not in message
+    assert "/numbers help" in message
+
+
+def test_digits_mixed_with_letters_explain_what_a_pattern_is():
+    message = parse_error("08a33")
+    assert "`08a33`" in message
+    assert "digits only" in message
+
+
+def test_page_without_a_number():
+    assert "`page` needs a number" in parse_error("0833 page")
+
+
+@pytest.mark.parametrize(("text", "first", "second"), [
+    ("inbound outbound", "`inbound`", "`outbound`"), ("in 呼出", "`in`", "`呼出`"), ("both out", "`both`", "`out`"),
+    ("active inactive", "`active`", "`inactive`"), ("可用 disabled", "`可用`", "`disabled`"),
+    ("page 2 page 3", "`page 2`", "`page 3`"), ("page:2 p 4", "`page:2`", "`p 4`"),
+    ("instance:ccc-test instance:ccc-demo", "`instance:ccc-test`", "`instance:ccc-demo`"),
+])
+def test_conflicting_filters_are_an_error_naming_both_words(text, first, second):
+    message = parse_error(text)
+    assert "pick one" in message
+    assert first in message and second in message
+
+
+def test_the_same_filter_twice_is_also_a_conflict():
+    assert "pick one" in parse_error("inbound inbound")
+
+
+def test_two_patterns_are_an_error_that_suggests_joining_them():
+    message = parse_error("0833 1234")
+    assert "`0833`" in message and "`1234`" in message
+    assert "`08331234`" in message
+
+
+def test_pattern_one_digit_too_long():
+    message = parse_error("1" * (MAX_PATTERN_LENGTH + 1))
+    assert f"{MAX_PATTERN_LENGTH + 1} digits" in message
+
+
+@pytest.mark.parametrize("text", ["page 0", f"page {MAX_PAGE + 1}", "page:0", "page -1", "page two", "page 1.5", "page:"])
+def test_page_out_of_range_or_not_a_number(text):
+    assert f"from 1 to {MAX_PAGE}" in parse_error(text)
+
+
+def test_max_page_comes_from_the_caller():
+    with pytest.raises(QueryError):
+        parse_command("page 501", default_instance=DEFAULT, allowed_instances=ALLOWED, max_page=500)
+
+
+@pytest.mark.parametrize("text", ["page ²", "page:³"])
+def test_page_with_a_superscript_digit_is_a_query_error(text):
+    assert "needs a page number" in parse_error(text)  # str.isdigit() says yes to '²', int() does not
+
+
+# --- command_text ---------------------------------------------------------------------------------
+
+QUERIES = [
+    Query(DEFAULT),
+    Query(DEFAULT, pattern="0833"),
+    Query(DEFAULT, usage="Outbound", active=False),
+    Query(DEFAULT, pattern="400", usage="Bidirection", active=True, page=12),
+    Query(DEFAULT, page=MAX_PAGE),
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_command_text_is_the_inverse_of_parse_command(query):
+    assert parse(command_text(query)) == query
+
+
+def test_command_text_reads_like_what_a_user_types():
+    query = Query(DEFAULT, pattern="0833", usage="Inbound", active=True, page=2)
+    assert command_text(query) == "0833 inbound active page 2 instance:ccc-test"
+    assert command_text(Query(DEFAULT)) == "instance:ccc-test"
+
+
+def test_command_text_keeps_a_non_default_instance():
+    query = Query("ccc-demo", pattern="0833")
+    assert parse(command_text(query)) == query
+
+
+# --- encode_value / decode_value ------------------------------------------------------------------
+
+ROUND_TRIP = [*QUERIES, Query("ccc-demo", pattern="1" * MAX_PATTERN_LENGTH, usage="Inbound", active=False, page=1)]
+
+
+@pytest.mark.parametrize("query", ROUND_TRIP)
+def test_button_value_round_trip(query):
+    value = encode_value(query)
+    assert len(value) <= MAX_VALUE_LENGTH
+    assert decode(value) == query
+
+
+def test_refuses_a_value_that_is_not_a_string():
+    for value in (None, 42, b"{}", {"v": 1}):
+        with pytest.raises(QueryError, match="not one this bot made"):
+            decode(value)
+
+
+def test_refuses_an_oversized_value_even_if_it_is_valid_json():
+    padded = encode_value(Query(DEFAULT)) + " " * MAX_VALUE_LENGTH
+    with pytest.raises(QueryError, match="not one this bot made"):
+        decode(padded)
+
+
+@pytest.mark.parametrize("value", ["", "not json", "{", "{'v': 1}"])
+def test_refuses_non_json(value):
+    with pytest.raises(QueryError, match="damaged"):
+        decode(value)
+
+
+@pytest.mark.parametrize("value", [
+    value_of(v=2), value_of(v="1"), value_of(v=...), value_of(extra="x"), value_of(p=...), value_of(i=...),
+    "[1, 2]", "null", '"text"',
+])
+def test_refuses_wrong_version_and_wrong_keys(value):
+    with pytest.raises(QueryError, match="another version"):
+        decode(value)
+
+
+@pytest.mark.parametrize("value", [
+    value_of(p=True), value_of(p="2"), value_of(p=2.0), value_of(p=None),
+    value_of(i=7), value_of(q=833), value_of(q="08a3"), value_of(q="+0833"), value_of(q="1" * (MAX_PATTERN_LENGTH + 1)),
+    value_of(u="inbound"), value_of(u="Sideways"), value_of(u=1),
+    value_of(a="yes"), value_of(a="true"),
+])
+def test_refuses_wrong_types_and_values(value):
+    with pytest.raises(QueryError, match="damaged"):
+        decode(value)
+
+
+@pytest.mark.parametrize("instance", ["ccc-prod", "bad/id", ""])
+def test_refuses_an_instance_that_is_not_allowed(instance):
+    with pytest.raises(QueryError, match="(?i)instance"):
+        decode(value_of(i=instance))
+
+
+@pytest.mark.parametrize("page", [0, -1, MAX_PAGE + 1])
+def test_refuses_a_page_out_of_range(page):
+    with pytest.raises(QueryError, match=f"page {page}, outside 1-{MAX_PAGE}"):
+        decode(value_of(p=page))
+
+
+@pytest.mark.parametrize("active", [1, 0, 1.0])
+def test_refuses_a_number_as_active(active):  # 1 == True, so `active in (None, True, False)` is not enough
+    with pytest.raises(QueryError):
+        decode(value_of(a=active))
+
+
+# --- max_page_for ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rows", "last_page"), [(1, 10_000), (3, 3334), (7, 1429), (10, 1000), (20, 500), (100, 100)])
+def test_max_page_reaches_exactly_the_first_10000_rows(rows, last_page):
+    assert max_page_for(rows) == last_page
+    assert (last_page - 1) * rows < 10_000 <= last_page * rows

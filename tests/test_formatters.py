@@ -1,0 +1,301 @@
+"""bot.formatters: Page / Problem -> a Slack message that Slack accepts and that pings no one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.errors import Problem
+from bot.filters import Query, decode_value, max_page_for
+from bot.formatters import (
+    ACTION_NEXT,
+    ACTION_PREV,
+    ACTION_SHARE,
+    help_message,
+    notice_message,
+    number_text,
+    page_message,
+    problem_message,
+    slack_date,
+    summary_line,
+)
+from bot.page import Page, PhoneNumber, SkillGroup
+
+PING = "<!channel>"
+ESCAPED_PING = "&lt;!channel&gt;"
+ALLOWED = ("ccc-test", "ccc-demo")
+
+
+def make_number(index: int = 0, **fields: Any) -> PhoneNumber:
+    defaults: dict[str, Any] = {
+        "number": f"0833{index:08d}", "active": True, "usage": "Inbound", "province": "四川", "city": "乐山",
+        "provider": "alicom", "contact_flow_name": "默认联系流", "skill_groups": (SkillGroup("vip@ccc-test", "vip", "VIP 热线"),),
+        "tags": "M1", "created_at": 1_609_459_200,
+    }
+    return PhoneNumber(**{**defaults, **fields})
+
+
+def make_page(page: int = 1, total: int = 25, rows: int = 10, requested: int | None = None,
+              query: Query | None = None, numbers: tuple[PhoneNumber, ...] | None = None) -> Page:
+    """Page `page` of `total` results; the rows are generated unless `numbers` is given."""
+    query = (query or Query("ccc-test", pattern="0833", usage="Inbound")).at_page(page)
+    if numbers is None:
+        first = (page - 1) * rows
+        numbers = tuple(make_number(i) for i in range(first, min(first + rows, total, 10_000)))
+    return Page(query, numbers, total, rows, requested_page=requested or page)
+
+
+def validated(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rebuild every block with slack_sdk (to_dict() validates lengths) and check the limits it does not."""
+    assert isinstance(message["text"], str) and message["text"]
+    blocks = message["blocks"]
+    assert 1 <= len(blocks) <= 50
+    for block in blocks:
+        assert Block.parse(block).to_dict() == block
+    for text in all_texts(message):
+        assert len(text) <= 2000
+    return blocks
+
+
+def all_texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from all_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from all_texts(item)
+
+
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    actions = [b for b in message["blocks"] if b["type"] == "actions"]
+    return {element["action_id"]: element for block in actions for element in block["elements"]}
+
+
+def decode(value: str) -> Query:
+    return decode_value(value, allowed_instances=ALLOWED, max_page=max_page_for(10))
+
+
+# --- Block Kit validity and size ------------------------------------------------------------------
+
+
+def test_a_full_page_is_valid_block_kit():
+    validated(page_message(make_page(page=2, total=237)))
+
+
+def test_twenty_rows_with_every_notice_stay_under_fifty_blocks():
+    page = make_page(page=500, rows=20, total=12_345, requested=999)
+    assert len(page.numbers) == 20 and page.clamped and page.truncated
+    blocks = validated(page_message(page))
+    assert len(blocks) <= 50
+
+
+def test_the_shared_snapshot_of_twenty_rows_is_valid_too():
+    validated(page_message(make_page(rows=20, total=40), shared_by="U123"))
+
+
+def huge_number(index: int) -> PhoneNumber:
+    groups = tuple(SkillGroup(f"group{g}@ccc-test", f"group{g}", f"技能组 {g} " * 20) for g in range(200))
+    return make_number(
+        index, number="0" * 5000, usage="U" * 5000, province="省" * 5000, city="市" * 5000, provider="p" * 5000,
+        contact_flow_name="流" * 10_000, skill_groups=groups, user_id="a" * 5000 + "@ccc-test", tags="T" * 10_000,
+    )
+
+
+def test_huge_ccc_fields_are_clipped_to_2000_characters_a_text():
+    page = make_page(rows=20, total=20, numbers=tuple(huge_number(i) for i in range(20)))
+    validated(page_message(page))
+    validated(page_message(page, shared_by="U123"))
+
+
+def test_huge_fields_made_of_characters_that_escape_to_entities_still_fit():
+    page = make_page(rows=20, total=20, numbers=tuple(
+        make_number(i, tags="<" * 10_000, contact_flow_name="&" * 10_000, user_id=">" * 10_000,
+                    skill_groups=tuple(SkillGroup("g", "<&>" * 100, "") for _ in range(200)))
+        for i in range(20)))
+    validated(page_message(page))
+
+
+def test_no_rows_says_nothing_matches_without_buttons():
+    message = page_message(make_page(total=0, numbers=()))
+    validated(message)
+    assert "Nothing matches" in json.dumps(message, ensure_ascii=False)
+    assert buttons(message) == {}
+
+
+# --- escaping -------------------------------------------------------------------------------------
+
+CCC_FIELDS = ["number", "usage", "province", "city", "provider", "contact_flow_name", "user_id", "tags"]
+
+
+@pytest.mark.parametrize("field", CCC_FIELDS)
+def test_every_ccc_field_is_escaped(field):
+    number = make_number(**{"province": "", "city": "", field: f"{PING} & <@U1>{field}"})
+    text = number_text(number)
+    assert f"{ESCAPED_PING} &amp; &lt;@U1&gt;{field}" in text
+    assert PING not in json.dumps(page_message(make_page(numbers=(number,), total=1)), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("group", [SkillGroup("g@x", "name", f"{PING} display"), SkillGroup("g@x", f"{PING} name", "")])
+def test_skill_group_names_are_escaped(group):
+    text = number_text(make_number(skill_groups=(group,)))
+    assert ESCAPED_PING in text and PING not in text
+
+
+def test_shared_by_is_the_only_mention_and_it_is_well_formed():
+    message = page_message(make_page(), shared_by="U123")
+    dumped = json.dumps(message, ensure_ascii=False)
+    assert "<@U123>" in dumped
+    assert "<!" not in dumped.replace("<!date^", "")
+
+
+def test_problem_text_is_escaped_in_the_blocks():
+    message = problem_message(Problem("unknown", f"CCC refused the request ({PING} & co)", "X", f"{PING}-id"))
+    blocks = json.dumps(validated(message), ensure_ascii=False)
+    assert PING not in blocks
+    assert f"{ESCAPED_PING} &amp; co" in blocks and f"{ESCAPED_PING}-id" in blocks
+
+
+def test_notice_text_is_escaped_in_the_blocks():
+    blocks = json.dumps(validated(notice_message(f"I don't know the word `{PING}`.")), ensure_ascii=False)
+    assert PING not in blocks and ESCAPED_PING in blocks
+
+
+@pytest.mark.parametrize("message", [
+    notice_message(f"I don't know the word `{PING}`."),
+    problem_message(Problem("unknown", f"CCC refused the request ({PING}).", PING)),
+])
+def test_no_unescaped_ping_anywhere_in_a_notice_or_problem(message):
+    assert PING not in json.dumps(message, ensure_ascii=False)
+
+
+# --- buttons --------------------------------------------------------------------------------------
+
+
+def test_first_page_has_next_and_share_but_no_prev():
+    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, ACTION_SHARE}
+
+
+def test_middle_page_has_prev_next_and_share():
+    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, ACTION_SHARE}
+
+
+def test_last_page_has_prev_and_share_but_no_next():
+    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, ACTION_SHARE}
+
+
+def test_a_single_page_has_only_share():
+    assert set(buttons(page_message(make_page(page=1, total=4)))) == {ACTION_SHARE}
+
+
+def test_last_reachable_page_of_a_truncated_result_has_no_next():
+    assert ACTION_NEXT not in buttons(page_message(make_page(page=1000, total=10_050)))
+
+
+def test_each_button_value_decodes_to_its_page():
+    query = Query("ccc-demo", pattern="0833", usage="Outbound", active=False)
+    found = buttons(page_message(make_page(page=2, total=25, query=query)))
+    assert decode(found[ACTION_PREV]["value"]) == query.at_page(1)
+    assert decode(found[ACTION_NEXT]["value"]) == query.at_page(3)
+    assert decode(found[ACTION_SHARE]["value"]) == query.at_page(2)
+
+
+# --- the shared snapshot --------------------------------------------------------------------------
+
+
+def test_shared_snapshot_names_the_sharer_has_no_buttons_and_says_how_to_reproduce():
+    message = page_message(make_page(page=2, total=25), shared_by="U123")
+    blocks = validated(message)
+    assert blocks[0]["text"]["text"].startswith("<@U123> shared")
+    assert all(block["type"] != "actions" for block in blocks)
+    assert "`/numbers 0833 inbound page 2 instance:ccc-test`" in json.dumps(blocks, ensure_ascii=False)
+
+
+def test_shared_snapshot_of_another_instance_reproduces_that_instance():
+    message = page_message(make_page(query=Query("ccc-demo")), shared_by="U123")
+    assert "`/numbers instance:ccc-demo`" in json.dumps(message, ensure_ascii=False)
+
+
+# --- the words ------------------------------------------------------------------------------------
+
+
+def test_summary_line():
+    assert summary_line(make_page(page=2, total=237)) == "Showing 11-20 of 237 · page 2 of 24"
+
+
+def test_summary_line_of_no_matches():
+    assert summary_line(make_page(total=0, numbers=())) == "No matches"
+
+
+def test_summary_and_headline_appear_in_the_message():
+    message = page_message(make_page(page=2, total=237))
+    assert "Showing 11-20 of 237 · page 2 of 24" in message["text"]
+    assert blocks_text(message).count("Showing 11-20 of 237 · page 2 of 24") == 1
+    assert "*237 numbers* in `ccc-test` · matching 0833 · inbound" in blocks_text(message)
+
+
+def blocks_text(message: dict[str, Any]) -> str:
+    return "\n".join(all_texts(message["blocks"]))
+
+
+def test_truncated_result_warns_and_suggests_narrowing():
+    text = blocks_text(page_message(make_page(total=10_050)))
+    assert "10,050 numbers match" in text and "first 10,000" in text and "narrow" in text
+
+
+def test_no_truncation_warning_at_exactly_10000():
+    assert "first 10,000" not in blocks_text(page_message(make_page(total=10_000)))
+
+
+def test_clamped_page_says_so():
+    text = blocks_text(page_message(make_page(page=3, total=25, requested=9)))
+    assert "There is no page 9; this is the last one." in text
+
+
+def test_each_number_shows_its_details():
+    text = number_text(make_number(1, user_id="agent07@ccc-test"))
+    for part in ("`083300000001`", "*Inbound*", "active", "四川 乐山", "alicom", "flow: 默认联系流",
+                 "groups: VIP 热线", "agent: agent07@ccc-test", "tags: M1", slack_date(1_609_459_200)):
+        assert part in text
+
+
+def test_inactive_outbound_number_without_flow_or_group():
+    text = number_text(make_number(active=False, usage="Outbound", contact_flow_name="", skill_groups=()))
+    assert "inactive" in text and "no skill group" in text and "flow" not in text
+
+
+@pytest.mark.parametrize(("seconds", "day"), [(1_609_459_200, "2021-01-01"), (1_793_491_199, "2026-10-31"), (0, "1970-01-01")])
+def test_slack_date(seconds, day):
+    assert slack_date(seconds) == f"<!date^{seconds}^{{date_short}}|{day}>"
+
+
+def test_problem_message_shows_the_request_id():
+    message = problem_message(Problem("throttled", "CCC is rate-limiting.", "Throttling", "REQ-42"))
+    blocks = validated(message)
+    assert "`REQ-42`" in blocks_text(message)
+    assert len(blocks) == 2
+
+
+def test_problem_message_without_request_id_has_no_context_line():
+    message = problem_message(Problem("timeout", "CCC did not answer in time."))
+    assert len(validated(message)) == 1
+    assert "request ID" not in blocks_text(message)
+
+
+def test_help_lists_instances_only_when_there_are_several():
+    single = blocks_text(help_message(["ccc-test"], 10))
+    assert "another instance" not in single and "`ccc-test`" not in single
+    several = blocks_text(help_message(["ccc-test", "ccc-demo"], 10))
+    assert "`instance:ID`: look in another instance: `ccc-test`, `ccc-demo`" in several
+
+
+def test_help_is_valid_and_says_the_rows_per_page():
+    message = help_message(["ccc-test", "ccc-demo"], 7)
+    validated(message)
+    assert "7 at a time" in blocks_text(message)

@@ -1,0 +1,401 @@
+"""NumberService with the real SDK client, over HTTP to the sandbox CCC on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.filters import Query
+from bot.page import Page
+from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer
+from bot.sandbox.data import make_numbers
+from bot.service import LookupFailed, NumberService, build_client
+
+ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_KEY = (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)
+UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
+MakeService = Callable[..., NumberService]
+
+
+def settings_for(endpoint: str, **env: str) -> Settings:
+    base = {"CCC_ENDPOINT": endpoint, "CCC_PROTOCOL": "http", "CCC_INSTANCE_ID": "ccc-test",
+            "CCC_READ_TIMEOUT_SECONDS": "0.5", "CCC_CONNECT_TIMEOUT_SECONDS": "0.5"}
+    return load_settings({**base, **env}, dotenv=False)
+
+
+@pytest.fixture
+def make_service(ccc_server: CccServer) -> MakeService:
+    """A NumberService on the sandbox; keyword arguments are extra environment variables (plus `access_key`)."""
+    def make(access_key: tuple[str, str] | None = SANDBOX_KEY, endpoint: str | None = None, **env: str) -> NumberService:
+        settings = settings_for(endpoint or ccc_server.endpoint, **env)
+        return NumberService(build_client(settings, access_key), settings)
+    return make
+
+
+@pytest.fixture
+def service(make_service: MakeService) -> NumberService:
+    return make_service()
+
+
+def expected_numbers(server: CccServer, instance: str = "ccc-test", pattern: str = "", usage: str | None = None,
+                     active: bool | None = None) -> list[str]:
+    """The server's own data, filtered as ListPhoneNumbers documents, in the server's order."""
+    return [n["Number"] for n in server.instances[instance]
+            if pattern in n["Number"] and usage in (None, n["Usage"]) and active in (None, n["Active"])]
+
+
+def numbers(page: Page) -> list[str]:
+    return [n.number for n in page.numbers]
+
+
+def walk(service: NumberService, query: Query) -> Iterator[Page]:
+    """Every page of a query, as Next clicks would show them."""
+    page = service.page(query)
+    yield page
+    while page.has_next:
+        page = service.page(page.query.at_page(page.query.page + 1))
+        yield page
+
+
+def failure(service: NumberService, query: Query | None = None) -> Any:
+    with pytest.raises(LookupFailed) as caught:
+        service.page(query or Query("ccc-test"))
+    return caught.value.problem
+
+
+# --- paging ---------------------------------------------------------------------------------------
+
+FILTERS = [
+    {"pattern": "0833", "usage": "Inbound"},
+    {"active": False},
+    {"pattern": "1", "usage": "Outbound", "active": True},
+    {"usage": "Bidirection"},
+    {},
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_paging_returns_every_match_once_and_in_order(ccc_server, service, filters):
+    pages = list(walk(service, Query("ccc-test", **filters)))
+    expected = expected_numbers(ccc_server, **filters)
+    assert [n for page in pages for n in numbers(page)] == expected
+    assert {page.total for page in pages} == {len(expected)}
+    assert [page.query.page for page in pages] == list(range(1, len(pages) + 1))
+
+
+def test_the_fields_arrive_intact(ccc_server, service):
+    raw = ccc_server.instances["ccc-test"][0]
+    shown = service.page(Query("ccc-test")).numbers[0]
+    assert (shown.number, shown.active, shown.usage, shown.city, shown.provider) == (
+        raw["Number"], raw["Active"], raw["Usage"], raw["City"], raw["Provider"])
+    assert [g.name for g in shown.skill_groups] == [g["Name"] for g in raw["SkillGroups"]]
+    assert shown.created_at == int(raw["CreateTime"]) // 1000
+
+
+def test_ten_pages_of_ten_cost_one_call(ccc_server, service):
+    for page in range(1, 11):
+        service.page(Query("ccc-test", page=page))
+    assert ccc_server.calls == 1
+    service.page(Query("ccc-test", page=11))
+    assert ccc_server.calls == 2
+
+
+def test_repeating_a_query_is_a_cache_hit(ccc_server, service):
+    first = service.page(Query("ccc-test", pattern="0833"))
+    again = service.page(Query("ccc-test", pattern="0833"))
+    assert again == first
+    assert ccc_server.calls == 1
+    assert service.cache_info().hits >= 1
+
+
+def test_a_ttl_of_zero_means_no_cache(ccc_server, make_service):
+    service = make_service(NUMBERS_CACHE_TTL_SECONDS="0")
+    service.page(Query("ccc-test"))
+    service.page(Query("ccc-test"))
+    assert ccc_server.calls == 2
+
+
+def test_the_cache_keeps_at_most_max_entries(ccc_server, make_service):
+    service = make_service(NUMBERS_CACHE_MAX_ENTRIES="1")
+    for usage in ("Inbound", "Outbound", "Inbound"):
+        service.page(Query("ccc-test", usage=usage))
+    assert ccc_server.calls == 3
+
+
+def test_different_filters_are_cached_apart(ccc_server, service):
+    service.page(Query("ccc-test", usage="Inbound"))
+    service.page(Query("ccc-test", usage="Outbound"))
+    service.page(Query("ccc-demo", usage="Inbound"))
+    assert ccc_server.calls == 3
+
+
+def test_seven_rows_a_page_straddling_two_api_pages(ccc_server, make_service):
+    service = make_service(NUMBERS_ROWS_PER_PAGE="7")
+    page = service.page(Query("ccc-test", page=15))  # rows 99-105: the end of API page 1 and the start of page 2
+    assert numbers(page) == expected_numbers(ccc_server)[98:105]
+    assert (page.first_row, page.last_row) == (99, 105)
+    assert ccc_server.calls == 2
+
+
+def test_seven_rows_a_page_walk_everything(ccc_server, make_service):
+    service = make_service(NUMBERS_ROWS_PER_PAGE="7")
+    pages = list(walk(service, Query("ccc-test")))
+    assert [n for page in pages for n in numbers(page)] == expected_numbers(ccc_server)
+    assert len(pages) == -(-len(expected_numbers(ccc_server)) // 7)
+
+
+def test_seven_rows_a_page_cost_one_call_per_100_rows(ccc_server, make_service):
+    list(walk(make_service(NUMBERS_ROWS_PER_PAGE="7"), Query("ccc-test")))
+    assert ccc_server.calls == 4  # 400 numbers, 100 an API call; the last page (rows 400-406) needs no API page 5
+
+
+def test_a_page_past_the_end_shows_the_last_page(ccc_server, service):
+    expected = expected_numbers(ccc_server, pattern="0833", usage="Inbound")
+    last = -(-len(expected) // 10)
+    page = service.page(Query("ccc-test", pattern="0833", usage="Inbound", page=last + 40))
+    assert (page.query.page, page.requested_page, page.clamped) == (last, last + 40, True)
+    assert numbers(page) == expected[(last - 1) * 10:]
+    assert not page.has_next
+
+
+def test_a_page_inside_the_result_is_not_clamped(service):
+    page = service.page(Query("ccc-test", page=2))
+    assert (page.query.page, page.clamped) == (2, False)
+
+
+def test_no_matches_is_an_empty_first_page(ccc_server, service):
+    page = service.page(Query("ccc-test", pattern="99999999999"))
+    assert (page.total, page.numbers, page.query.page, page.has_next) == (0, (), 1, False)
+
+
+def test_a_page_past_the_10000_row_limit_clamps_too(service):
+    page = service.page(Query("ccc-test", page=1001))
+    assert page.clamped and page.query.page == 40
+
+
+# --- more than 10,000 matches ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_instance() -> list[dict[str, Any]]:
+    return make_numbers("ccc-big", 10_050, seed=7)
+
+
+@pytest.fixture(scope="module")
+def _big_server(big_instance) -> Iterator[CccServer]:
+    server = CccServer({"ccc-big": big_instance}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def big_server(_big_server) -> CccServer:
+    _big_server.calls = 0
+    return _big_server
+
+
+def test_more_than_10000_matches_are_truncated(big_server, make_service):
+    service = make_service(endpoint=big_server.endpoint, CCC_INSTANCE_ID="ccc-big")
+    page = service.page(Query("ccc-big"))
+    assert (page.total, page.truncated, page.page_count) == (10_050, True, 1000)
+
+
+def test_the_last_reachable_page_of_a_truncated_result(big_server, big_instance, make_service):
+    service = make_service(endpoint=big_server.endpoint, CCC_INSTANCE_ID="ccc-big")
+    page = service.page(Query("ccc-big", page=1000))
+    assert numbers(page) == [n["Number"] for n in big_instance[9990:10_000]]
+    assert (page.first_row, page.last_row, page.has_next, page.clamped) == (9991, 10_000, False, False)
+    assert big_server.calls == 1
+
+
+# --- retries --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["Throttling.User", "Throttling", "InternalError", "ServiceUnavailable"])
+def test_two_transient_failures_are_retried_invisibly(ccc_server, service, code):
+    ccc_server.fail_next(code, 2)
+    page = service.page(Query("ccc-test"))
+    assert numbers(page) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 3
+
+
+def test_retries_stop_at_max_attempts(ccc_server, make_service):
+    ccc_server.fail_next("ServiceUnavailable", 5)
+    problem = failure(make_service(CCC_MAX_ATTEMPTS="3"))
+    assert (problem.kind, problem.code) == ("server", "ServiceUnavailable")
+    assert ccc_server.calls == 3
+
+
+def test_one_attempt_means_no_retry(ccc_server, make_service):
+    ccc_server.fail_next("Throttling.User", 1)
+    assert failure(make_service(CCC_MAX_ATTEMPTS="1")).kind == "throttled"
+    assert ccc_server.calls == 1
+
+
+def test_a_client_error_is_not_retried(ccc_server, service):
+    ccc_server.fail_next("Forbidden", 3)
+    assert failure(service).kind == "permission"
+    assert ccc_server.calls == 1
+
+
+def test_a_hanging_ccc_times_out(ccc_server, make_service):
+    ccc_server.fail_next("hang", 2)
+    problem = failure(make_service(CCC_MAX_ATTEMPTS="2", CCC_READ_TIMEOUT_SECONDS="0.5"))
+    assert problem.kind == "timeout"
+    assert ccc_server.calls == 2  # a timeout is retried like any network failure
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_connection_refused_is_unreachable(make_service):
+    problem = failure(make_service(endpoint=f"127.0.0.1:{closed_port()}", CCC_MAX_ATTEMPTS="2"))
+    assert problem.kind == "unreachable"
+    assert problem.request_id == ""
+
+
+@pytest.mark.parametrize("fault", ["malformed", "no-data"])
+def test_an_unreadable_answer_is_malformed(ccc_server, service, fault):
+    ccc_server.fail_next(fault)
+    assert failure(service).kind == "malformed"
+
+
+# --- documented errors ----------------------------------------------------------------------------
+
+KINDS = {
+    "Parameter.Enumeration": "request", "Parameter.Maximum": "request", "Parameter.Minimum": "request",
+    "Parameter.Empty": "config", "Parameter.Null": "config", "NotExists.InstanceId": "config",
+    "InvalidAccessKeyId.NotFound": "auth", "InvalidAccessKeyId.Inactive": "auth", "SignatureDoesNotMatch": "auth",
+    "Forbidden.RAM": "permission", "NoPermission": "permission", "Forbidden": "permission",
+    "Throttling": "throttled", "Throttling.User": "throttled", "Throttling.Api": "throttled",
+    "InternalError": "server", "ServiceUnavailable": "server",
+}
+
+
+@pytest.mark.parametrize(("code", "kind"), sorted(KINDS.items()))
+def test_each_documented_error_reaches_the_user_with_its_request_id(ccc_server, make_service, code, kind):
+    ccc_server.fail_next(code)
+    problem = failure(make_service(CCC_MAX_ATTEMPTS="1"))
+    assert (problem.kind, problem.code) == (kind, code)
+    assert UUID_RE.match(problem.request_id)
+
+
+def test_wrong_secret(ccc_server, make_service):
+    problem = failure(make_service(access_key=(SANDBOX_ACCESS_KEY_ID, "not-the-secret")))
+    assert (problem.kind, problem.code) == ("auth", "SignatureDoesNotMatch")
+    assert problem.request_id
+
+
+def test_unknown_access_key(make_service):
+    problem = failure(make_service(access_key=("nobody", SANDBOX_ACCESS_KEY_SECRET)))
+    assert (problem.kind, problem.code) == ("auth", "InvalidAccessKeyId.NotFound")
+
+
+def test_unknown_instance(make_service):
+    problem = failure(make_service(CCC_REGION_ID="cn-hangzhou"), Query("ccc-nowhere"))
+    assert (problem.kind, problem.code) == ("config", "NotExists.InstanceId")
+    assert "`ccc-nowhere`" in problem.message and "cn-hangzhou" in problem.message
+
+
+def test_errors_are_not_cached(ccc_server, service):
+    ccc_server.fail_next("Forbidden")
+    failure(service)
+    page = service.page(Query("ccc-test"))
+    assert numbers(page) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 2
+
+
+# --- concurrency and credentials ------------------------------------------------------------------
+
+
+def test_concurrent_identical_misses_make_one_call(ccc_server, service):
+    ccc_server.latency = 0.3  # keep the first call in flight while the others arrive
+    start = threading.Barrier(8)
+    pages: list[Page] = []
+
+    def look() -> None:
+        start.wait()
+        pages.append(service.page(Query("ccc-test", pattern="0833")))
+
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(pages) == 8 and all(page == pages[0] for page in pages)
+    assert ccc_server.calls == 1
+
+
+# alibabacloud_credentials reads ALIBABA_CLOUD_* and HOME once, when it is imported, so a variable set later
+# (monkeypatch.setenv in this process) never reaches the default chain. These run a fresh interpreter instead.
+
+LOOKUP_SCRIPT = """
+import json
+import {first_import}
+from bot.config import load_settings
+settings = load_settings()  # reads .env from the working directory
+from bot.filters import Query
+from bot.service import LookupFailed, NumberService, build_client
+service = NumberService(build_client(settings), settings)
+try:
+    print(json.dumps({{"numbers": [n.number for n in service.page(Query(settings.instance_id)).numbers]}}))
+except LookupFailed as e:
+    print(json.dumps({{"kind": e.problem.kind, "code": e.problem.code}}))
+"""
+
+
+def lookup_in_a_new_process(cwd: Path, server: CccServer, first_import: str = "bot.config", **env: str) -> dict[str, Any]:
+    """One lookup with build_client(settings) (no access_key) in a fresh Python, in `cwd`, with only `env`.
+
+    By default load_settings() runs before the SDK is imported, as in `python -m bot`; `first_import` changes that.
+    """
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONPATH": str(ROOT),
+            "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true", "CCC_ENDPOINT": server.endpoint, "CCC_PROTOCOL": "http",
+            "CCC_INSTANCE_ID": "ccc-test", "CCC_MAX_ATTEMPTS": "1", "CCC_READ_TIMEOUT_SECONDS": "2"}
+    result = subprocess.run([sys.executable, "-c", LOOKUP_SCRIPT.format(first_import=first_import)], cwd=cwd,
+                            env={**base, **env}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_default_credential_chain_reads_the_environment(ccc_server, tmp_path):
+    answer = lookup_in_a_new_process(tmp_path, ccc_server, ALIBABA_CLOUD_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY_ID,
+                                     ALIBABA_CLOUD_ACCESS_KEY_SECRET=SANDBOX_ACCESS_KEY_SECRET)
+    assert answer == {"numbers": expected_numbers(ccc_server)[:10]}
+
+
+def test_default_credential_chain_really_uses_those_variables(ccc_server, tmp_path):
+    answer = lookup_in_a_new_process(tmp_path, ccc_server, ALIBABA_CLOUD_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY_ID,
+                                     ALIBABA_CLOUD_ACCESS_KEY_SECRET="some-other-secret")
+    assert answer == {"kind": "auth", "code": "SignatureDoesNotMatch"}
+
+
+def test_default_credential_chain_reads_the_dotenv_file(ccc_server, tmp_path):
+    (tmp_path / ".env").write_text(f"ALIBABA_CLOUD_ACCESS_KEY_ID={SANDBOX_ACCESS_KEY_ID}\n"
+                                   f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={SANDBOX_ACCESS_KEY_SECRET}\n")
+    assert lookup_in_a_new_process(tmp_path, ccc_server) == {"numbers": expected_numbers(ccc_server)[:10]}
+
+
+def test_dotenv_credentials_work_in_the_gunicorn_import_order(ccc_server, tmp_path):
+    """gunicorn (the Procfile) imports bot.wsgi first and calls load_settings() later, in the worker."""
+    (tmp_path / ".env").write_text(f"ALIBABA_CLOUD_ACCESS_KEY_ID={SANDBOX_ACCESS_KEY_ID}\n"
+                                   f"ALIBABA_CLOUD_ACCESS_KEY_SECRET={SANDBOX_ACCESS_KEY_SECRET}\n")
+    assert lookup_in_a_new_process(tmp_path, ccc_server, first_import="bot.wsgi") == {"numbers": expected_numbers(ccc_server)[:10]}
+
+
+def test_no_credentials_anywhere_is_an_auth_problem(ccc_server, tmp_path):
+    assert lookup_in_a_new_process(tmp_path, ccc_server)["kind"] == "auth"
