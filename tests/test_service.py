@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.errors import Problem
 from bot.filters import Query
 from bot.page import Page
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer
@@ -59,16 +60,15 @@ def numbers(page: Page) -> list[str]:
     return [n.number for n in page.numbers]
 
 
-def walk(service: NumberService, query: Query) -> Iterator[Page]:
-    """Every page of a query, as Next clicks would show them."""
-    page = service.page(query)
-    yield page
-    while page.has_next:
-        page = service.page(page.query.at_page(page.query.page + 1))
-        yield page
+def walk(service: NumberService, query: Query, limit: int = 100) -> list[Page]:
+    """Every page of a query, as Next clicks would show them (at most `limit`, so a broken has_next cannot loop)."""
+    pages = [service.page(query)]
+    while pages[-1].has_next and len(pages) < limit:
+        pages.append(service.page(pages[-1].query.at_page(pages[-1].query.page + 1)))
+    return pages
 
 
-def failure(service: NumberService, query: Query | None = None) -> Any:
+def failure(service: NumberService, query: Query | None = None) -> Problem:
     with pytest.raises(LookupFailed) as caught:
         service.page(query or Query("ccc-test"))
     return caught.value.problem
@@ -87,7 +87,7 @@ FILTERS = [
 
 @pytest.mark.parametrize("filters", FILTERS)
 def test_paging_returns_every_match_once_and_in_order(ccc_server, service, filters):
-    pages = list(walk(service, Query("ccc-test", **filters)))
+    pages = walk(service, Query("ccc-test", **filters))
     expected = expected_numbers(ccc_server, **filters)
     assert [n for page in pages for n in numbers(page)] == expected
     assert {page.total for page in pages} == {len(expected)}
@@ -150,13 +150,13 @@ def test_seven_rows_a_page_straddling_two_api_pages(ccc_server, make_service):
 
 def test_seven_rows_a_page_walk_everything(ccc_server, make_service):
     service = make_service(NUMBERS_ROWS_PER_PAGE="7")
-    pages = list(walk(service, Query("ccc-test")))
+    pages = walk(service, Query("ccc-test"))
     assert [n for page in pages for n in numbers(page)] == expected_numbers(ccc_server)
     assert len(pages) == -(-len(expected_numbers(ccc_server)) // 7)
 
 
 def test_seven_rows_a_page_cost_one_call_per_100_rows(ccc_server, make_service):
-    list(walk(make_service(NUMBERS_ROWS_PER_PAGE="7"), Query("ccc-test")))
+    walk(make_service(NUMBERS_ROWS_PER_PAGE="7"), Query("ccc-test"))
     assert ccc_server.calls == 4  # 400 numbers, 100 an API call; the last page (rows 400-406) needs no API page 5
 
 
@@ -217,6 +217,13 @@ def test_the_last_reachable_page_of_a_truncated_result(big_server, big_instance,
     assert numbers(page) == [n["Number"] for n in big_instance[9990:10_000]]
     assert (page.first_row, page.last_row, page.has_next, page.clamped) == (9991, 10_000, False, False)
     assert big_server.calls == 1
+
+
+def test_a_page_past_the_last_reachable_one_clamps_to_it(big_server, big_instance, make_service):
+    service = make_service(endpoint=big_server.endpoint, CCC_INSTANCE_ID="ccc-big")
+    page = service.page(Query("ccc-big", page=1001))
+    assert (page.query.page, page.requested_page, page.clamped) == (1000, 1001, True)
+    assert numbers(page) == [n["Number"] for n in big_instance[9990:10_000]]
 
 
 # --- retries --------------------------------------------------------------------------------------
