@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings, has_alibaba_credentials
 from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, max_page_for, parse_command
-from bot.formatters import headline, summary_line
+from bot.formatters import detail_parts, headline, summary_line
 from bot.page import Page, PhoneNumber
 from bot.service import LookupFailed, NumberService
 
@@ -101,17 +101,12 @@ def render_page(page: Page) -> str:
 
 def render_number(row: int, number: PhoneNumber) -> list[str]:
     state = {True: "active", False: "inactive"}.get(number.active, "state unknown")
-    details = [number.location, number.provider]
-    details.append(f"flow: {number.contact_flow_name}" if number.contact_flow_name else
-                   ("" if number.usage == "Outbound" else "no contact flow"))
-    groups = ", ".join(group.label for group in number.skill_groups)
-    details.append(f"groups: {groups}" if groups else "no skill group")
-    details.append(f"agent: {number.user_id}" if number.user_id else "")
-    details.append(f"tags: {number.tags}" if number.tags else "")
-    if number.created_at is not None:
-        details.append("added " + datetime.fromtimestamp(number.created_at, tz=UTC).astimezone().strftime("%Y-%m-%d"))
-    return [f"{row:>5}. {number.number}  {number.usage or 'usage unknown'} · {state}",
-            "       " + " · ".join(d for d in details if d)]
+    details = detail_parts(number, lambda text, _limit: text, _local_date)
+    return [f"{row:>5}. {number.number}  {number.usage or 'usage unknown'} · {state}", "       " + " · ".join(details)]
+
+
+def _local_date(unix_seconds: int) -> str:
+    return datetime.fromtimestamp(unix_seconds, tz=UTC).astimezone().strftime("%Y-%m-%d")
 
 
 CONSOLE_HELP = """Type filters in any order, as after /numbers in Slack:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,20 +79,23 @@ def number_text(number: PhoneNumber) -> str:
     """One number in two lines of mrkdwn: the number, usage and state; then where, who and since when."""
     state = {True: ":large_green_circle: active", False: ":red_circle: inactive"}.get(number.active, "state unknown")
     first = f"`{_value(number.number)}`  *{_value(number.usage) or 'usage unknown'}* · {state}"
-    details = [_value(number.location), _value(number.provider)]
-    if number.contact_flow_name:
-        details.append(f"flow: {_value(number.contact_flow_name)}")
-    elif number.usage != "Outbound":
-        details.append("no contact flow")
+    return clip(f"{first}\n{' · '.join(detail_parts(number, _value, slack_date))}", MAX_TEXT)
+
+
+def detail_parts(number: PhoneNumber, value: Callable[[str, int], str], date: Callable[[int], str]) -> list[str]:
+    """Where, who and since when, in words; `value` renders a CCC text (escaped, clipped), `date` a Unix time."""
     groups = ", ".join(group.label for group in number.skill_groups)
-    details.append(f"groups: {_value(groups, 300)}" if groups else "no skill group")
-    if number.user_id:
-        details.append(f"agent: {_value(number.user_id)}")
-    if number.tags:
-        details.append(f"tags: {_value(number.tags)}")
-    if number.created_at is not None:
-        details.append(f"added {slack_date(number.created_at)}")
-    return clip(f"{first}\n{' · '.join(d for d in details if d)}", MAX_TEXT)
+    details = [
+        value(number.location, MAX_VALUE),
+        value(number.provider, MAX_VALUE),
+        f"flow: {value(number.contact_flow_name, MAX_VALUE)}" if number.contact_flow_name
+        else ("" if number.usage == "Outbound" else "no contact flow"),
+        f"groups: {value(groups, 300)}" if groups else "no skill group",
+        f"agent: {value(number.user_id, MAX_VALUE)}" if number.user_id else "",
+        f"tags: {value(number.tags, MAX_VALUE)}" if number.tags else "",
+        f"added {date(number.created_at)}" if number.created_at is not None else "",
+    ]
+    return [d for d in details if d]
 
 
 def slack_date(unix_seconds: int) -> str:
