@@ -61,4 +61,4 @@ def _bolt_app(settings: Settings) -> App:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")

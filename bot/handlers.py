@@ -67,6 +67,8 @@ class Listeners:
         query = self._query_from(action, respond)
         if query is None:
             return
+        logger.info("click user=%s action=%s page=%d query=%r", (body.get("user") or {}).get("id"), action.get("action_id"),
+                    query.page, query.describe())
         message, found = self.lookup(query)
         if found:
             _reply(respond, message, replace_original=True)

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
-from tests.e2e.bot_process import BotProcess, clean_env, free_port
-from tests.e2e.slack import FakeSlack, SlackClient
+from harness.process import BotProcess, clean_env, free_port
+from harness.slack import SlackClient, SlackServer
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-e2e-0000000000-secret-bot-token"
@@ -31,13 +31,13 @@ def _reset_ccc(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def slack() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
+def slack() -> Iterator[SlackServer]:
+    server = SlackServer().start()
     yield server
     server.stop()
 
 
-def bot_env(ccc: CccServer, slack: FakeSlack, **overrides: str) -> dict[str, str]:
+def bot_env(ccc: CccServer, slack: SlackServer, **overrides: str) -> dict[str, str]:
     settings = dict(
         SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{slack.base_url}/api/",
         PORT=str(free_port()), CCC_ENDPOINT=ccc.endpoint, CCC_PROTOCOL="http",
@@ -49,12 +49,12 @@ def bot_env(ccc: CccServer, slack: FakeSlack, **overrides: str) -> dict[str, str
 
 
 @pytest.fixture(scope="session")
-def bot(ccc: CccServer, slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+def bot(ccc: CccServer, slack: SlackServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     process = BotProcess(bot_env(ccc, slack), tmp_path_factory.mktemp("bot") / "bot.log").wait_until_ready()
     yield process
     process.stop()
 
 
 @pytest.fixture()
-def user(bot: BotProcess, slack: FakeSlack) -> SlackClient:
+def user(bot: BotProcess, slack: SlackServer) -> SlackClient:
     return SlackClient(bot.url, SIGNING_SECRET, slack)

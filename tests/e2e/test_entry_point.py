@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 from bot.sandbox import CccServer
-from tests.e2e.bot_process import ROOT, BotProcess, clean_env, free_port
+from harness.process import ROOT, BotProcess, clean_env, free_port
+from harness.slack import SlackClient, SlackServer
 from tests.e2e.conftest import SIGNING_SECRET, bot_env
-from tests.e2e.slack import FakeSlack, SlackClient
 
 
 def run_bot(*args: str, env: dict[str, str], stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -51,20 +51,20 @@ def test_slack_mode_without_an_instance_stops_start_up() -> None:
     assert result.returncode == 2 and result.stderr.startswith("numbers: CCC_INSTANCE_ID: not set")
 
 
-def test_a_rejected_bot_token_stops_start_up_with_a_clear_line(ccc: CccServer, slack: FakeSlack) -> None:
+def test_a_rejected_bot_token_stops_start_up_with_a_clear_line(ccc: CccServer, slack: SlackServer) -> None:
     result = run_bot(env=bot_env(ccc, slack, SLACK_BOT_TOKEN="xoxb-bad"), timeout=30)
     assert result.returncode != 0
     assert "numbers: SLACK_BOT_TOKEN: Slack at" in result.stderr and "invalid_auth" in result.stderr
 
 
-def test_app_token_selects_socket_mode(ccc: CccServer, slack: FakeSlack) -> None:
+def test_app_token_selects_socket_mode(ccc: CccServer, slack: SlackServer) -> None:
     result = run_bot(env=bot_env(ccc, slack, SLACK_APP_TOKEN="xapp-1-e2e"), timeout=30)
     assert result.returncode == 2
     assert "numbers: SLACK_APP_TOKEN: Slack did not accept it for Socket Mode: invalid_auth" in result.stderr
     assert ("apps.connections.open", "Bearer xapp-1-e2e") in slack.api_calls
 
 
-def test_http_mode_on_the_sandbox(slack: FakeSlack, tmp_path) -> None:  # noqa: ANN001
+def test_http_mode_on_the_sandbox(slack: SlackServer, tmp_path) -> None:  # noqa: ANN001
     env = clean_env(SLACK_BOT_TOKEN="xoxb-sandbox", SLACK_SIGNING_SECRET=SIGNING_SECRET,
                     SLACK_API_URL=f"{slack.base_url}/api/", PORT=str(free_port()), CCC_SANDBOX="1", WEB_CONCURRENCY="1")
     process = BotProcess(env, tmp_path / "bot.log").wait_until_ready()

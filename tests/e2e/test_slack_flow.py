@@ -6,14 +6,14 @@ import json
 import time
 
 from bot.sandbox import CccServer
-from tests.e2e.slack import FakeSlack, SlackClient
+from harness.slack import SlackClient, SlackServer
 
 
 def matching(ccc: CccServer, pattern: str = "", usage: str = "", instance: str = "ccc-test") -> list[str]:
     return [n["Number"] for n in ccc.instances[instance] if pattern in n["Number"] and usage in ("", n["Usage"])]
 
 
-def test_command_is_acked_and_answered_once_privately(user: SlackClient, slack: FakeSlack, ccc: CccServer) -> None:
+def test_command_is_acked_and_answered_once_privately(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
     sent = user.command("0833 inbound")
     assert sent.status == 200 and sent.body == ""
     reply = slack.wait_for_reply(sent.response_url)
@@ -136,7 +136,7 @@ def test_a_doctored_button_value_is_refused_without_calling_ccc(user: SlackClien
     assert ccc.calls == before
 
 
-def test_forged_and_stale_signatures_get_401_and_do_nothing(user: SlackClient, slack: FakeSlack, ccc: CccServer) -> None:
+def test_forged_and_stale_signatures_get_401_and_do_nothing(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
     before = ccc.calls
     forged = user.command("0833", signature="v0=" + "0" * 64)
     stale = user.command("0833", timestamp=int(time.time()) - 600)
@@ -146,7 +146,7 @@ def test_forged_and_stale_signatures_get_401_and_do_nothing(user: SlackClient, s
     assert ccc.calls == before
 
 
-def test_everyone_is_acked_and_answered_while_ccc_is_slow(user: SlackClient, slack: FakeSlack, ccc: CccServer) -> None:
+def test_everyone_is_acked_and_answered_while_ccc_is_slow(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
     """40 people at once while every CCC call takes 2.5 s: all acked within Slack's 3 s, all answered."""
     from concurrent.futures import ThreadPoolExecutor
 

@@ -24,6 +24,7 @@ class Reply:
 
     response_url: str
     body: dict[str, Any]
+    received_at: float = field(default_factory=time.monotonic)
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -50,10 +51,11 @@ class Reply:
         return found
 
 
-class FakeSlack(ThreadingHTTPServer):
+class SlackServer(ThreadingHTTPServer):
     """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post."""
 
     daemon_threads = True
+    request_queue_size = 1024  # like Slack, take a burst of replies without dropping connections
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -69,7 +71,7 @@ class FakeSlack(ThreadingHTTPServer):
     def new_response_url(self) -> str:
         return f"{self.base_url}/response/{uuid.uuid4().hex}"
 
-    def start(self) -> FakeSlack:
+    def start(self) -> SlackServer:
         threading.Thread(target=self.serve_forever, daemon=True).start()
         return self
 
@@ -101,7 +103,8 @@ class FakeSlack(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: FakeSlack
+    server: SlackServer
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:  # noqa: N802
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
@@ -130,6 +133,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+EVENTS_PATH = "/slack/events"
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A request ready to send to the bot at EVENTS_PATH, and the response_url its reply will go to."""
+
+    body: bytes
+    headers: dict[str, str]
+    response_url: str
+
+
 @dataclass
 class Sent:
     """What the bot answered to one signed request, and where its reply will arrive."""
@@ -138,6 +153,7 @@ class Sent:
     body: str
     ack_seconds: float
     response_url: str
+    sent_at: float
 
 
 @dataclass
@@ -146,13 +162,18 @@ class SlackClient:
 
     bot_url: str
     signing_secret: str
-    slack: FakeSlack
+    slack: SlackServer
     team_id: str = "T0TEST"
+    timeout: float = 10  # seconds to wait for an ack; Slack itself gives up after 3
     defaults: dict[str, str] = field(default_factory=lambda: {"user_id": "U0ALICE", "user_name": "alice",
                                                               "channel_id": "C0OPS", "channel_name": "ops"})
 
-    def command(self, text: str, *, user_id: str | None = None, timestamp: int | None = None,
-                signature: str | None = None) -> Sent:
+    def command(self, text: str, **kwargs: Any) -> Sent:
+        """Send the slash command `/numbers text` as Slack would; see `signed_command` for the options."""
+        return self.send(self.signed_command(text, **kwargs))
+
+    def signed_command(self, text: str, *, user_id: str | None = None, timestamp: int | None = None,
+                       signature: str | None = None) -> Signed:
         response_url = self.slack.new_response_url()
         form = {
             "token": "legacy-verification-token", "team_id": self.team_id, "team_domain": "test",
@@ -161,7 +182,7 @@ class SlackClient:
             "command": "/numbers", "text": text, "api_app_id": "A0NUMBERS", "is_enterprise_install": "false",
             "response_url": response_url, "trigger_id": f"{time.time()}.trigger",
         }
-        return self._post(urlencode(form), response_url, timestamp=timestamp, signature=signature)
+        return self._sign(urlencode(form), response_url, timestamp=timestamp, signature=signature)
 
     def click(self, reply: Reply, action_id: str, *, user_id: str | None = None, value: str | None = None) -> Sent:
         """Click the button `action_id` that the bot rendered in `reply` (or send a doctored `value`)."""
@@ -185,28 +206,30 @@ class SlackClient:
                 "action_ts": f"{time.time():.6f}",
             }],
         }
-        return self._post(urlencode({"payload": json.dumps(payload)}), response_url)
+        return self.send(self._sign(urlencode({"payload": json.dumps(payload)}), response_url))
 
-    def _post(self, body: str, response_url: str, *, timestamp: int | None = None,
-              signature: str | None = None) -> Sent:
+    def send(self, request: Signed) -> Sent:
+        started = time.monotonic()
+        response = requests.post(f"{self.bot_url}{EVENTS_PATH}", data=request.body, headers=request.headers, timeout=self.timeout)
+        return Sent(response.status_code, response.text, time.monotonic() - started, request.response_url, started)
+
+    def _sign(self, body: str, response_url: str, *, timestamp: int | None = None, signature: str | None = None) -> Signed:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature or SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body),
         }
-        started = time.monotonic()
-        response = requests.post(f"{self.bot_url}/slack/events", data=body.encode(), headers=headers, timeout=10)
-        return Sent(response.status_code, response.text, time.monotonic() - started, response_url)
+        return Signed(body.encode(), headers, response_url)
 
-    def run(self, text: str, **kwargs: Any) -> Reply:
+    def run(self, text: str, reply_timeout: float = 30, **kwargs: Any) -> Reply:
         """A command that must be acked, then its one reply."""
         sent = self.command(text, **kwargs)
         assert sent.status == 200, (sent.status, sent.body)
-        return self.slack.wait_for_reply(sent.response_url)
+        return self.slack.wait_for_reply(sent.response_url, reply_timeout)
 
-    def press(self, reply: Reply, action_id: str, **kwargs: Any) -> Reply:
+    def press(self, reply: Reply, action_id: str, reply_timeout: float = 30, **kwargs: Any) -> Reply:
         """A click that must be acked, then its one reply."""
         sent = self.click(reply, action_id, **kwargs)
         assert sent.status == 200, (sent.status, sent.body)
-        return self.slack.wait_for_reply(sent.response_url)
+        return self.slack.wait_for_reply(sent.response_url, reply_timeout)

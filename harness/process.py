@@ -1,0 +1,100 @@
+"""Runs a server (the bot as operators start it, or the benchmark's naive baseline) in a child process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT_COMMAND = (sys.executable, "-m", "bot")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """A minimal environment: no settings leak in from the developer's shell or a .env."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
+    env.update({"HOME": tempfile.mkdtemp(prefix="numbers-home-"), "PYTHONUNBUFFERED": "1", "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
+    env.update(overrides)
+    return env
+
+
+class BotProcess:
+    """`argv` (by default `python -m bot`) run in ROOT with `env`; it must serve HTTP on `env["PORT"]`."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, argv: Sequence[str] = BOT_COMMAND) -> None:
+        self.port = int(env["PORT"])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_until_ready(self, timeout: float = 30, path: str = "/healthz") -> BotProcess:
+        """Wait until GET `path` gets an HTTP answer below 500 (bolt's development server answers 404)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.process.args} exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}{path}", timeout=1).status_code < 500:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.process.args} not ready after {timeout} s:\n{self.log()}")
+
+    def workers(self) -> list[int]:
+        """The process IDs serving requests: gunicorn's workers, or the process itself when it has no children."""
+        children = [pid for pid in _all_pids() if _parent_of(pid) == self.pid]
+        return sorted(children) or [self.pid]
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float | None = 15) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The most resident memory `pid` has used so far (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
