@@ -40,7 +40,7 @@ class Settings:
     connect_timeout_seconds: float = 3.0
     read_timeout_seconds: float = 5.0
     max_attempts: int = 3
-    listener_threads: int = 32
+    listener_threads: int = 100
     log_level: str = "INFO"
 
     @property
@@ -101,7 +101,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         connect_timeout_seconds=_parse(env, "CCC_CONNECT_TIMEOUT_SECONDS", _float_between(0.1, 60), 3.0),
         read_timeout_seconds=_parse(env, "CCC_READ_TIMEOUT_SECONDS", _float_between(0.1, 120), 5.0),
         max_attempts=_parse(env, "CCC_MAX_ATTEMPTS", _int_between(1, 10), 3),
-        listener_threads=_parse(env, "NUMBERS_LISTENER_THREADS", _int_between(1, 512), 32),
+        listener_threads=_parse(env, "NUMBERS_LISTENER_THREADS", _int_between(1, 512), 100),
         log_level=_parse(env, "LOG_LEVEL", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
     )
     _check_slack(settings)

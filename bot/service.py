@@ -63,6 +63,7 @@ def build_client(settings: Settings, access_key: tuple[str, str] | None = None) 
         connect_timeout=int(settings.connect_timeout_seconds * 1000),
         read_timeout=int(settings.read_timeout_seconds * 1000),
         retry_options=retry_options(settings.max_attempts),
+        max_idle_conns=settings.listener_threads,  # one pooled connection a listener thread: none opened and thrown away
     )
     if settings.endpoint:
         config.endpoint = settings.endpoint
@@ -111,17 +112,10 @@ class NumberService:
         return fetched[0].total, tuple(rows[offset:offset + count])
 
     def _call_api(self, query: Query, api_page: int) -> ApiPage:
-        request = ccc_models.ListPhoneNumbersRequest(
-            instance_id=query.instance_id,
-            search_pattern=query.pattern or None,
-            usage=query.usage,
-            active=query.active,
-            page_number=api_page,
-            page_size=API_PAGE_SIZE,
-        )
+        request = list_request(query, api_page)
         try:
             response = self._client.list_phone_numbers_with_options(request, RuntimeOptions())
-            return _to_api_page(response.body)
+            return to_api_page(response.body)
         except Exception as error:
             problem = describe(error, instance=query.instance_id, region=self._region)
             logger.warning(
@@ -132,11 +126,24 @@ class NumberService:
             raise LookupFailed(problem) from error
 
 
+def list_request(query: Query, page_number: int, page_size: int = API_PAGE_SIZE) -> ccc_models.ListPhoneNumbersRequest:
+    """The ListPhoneNumbers request for one API page of `query`'s filters."""
+    return ccc_models.ListPhoneNumbersRequest(
+        instance_id=query.instance_id,
+        search_pattern=query.pattern or None,
+        usage=query.usage,
+        active=query.active,
+        page_number=page_number,
+        page_size=page_size,
+    )
+
+
 def _cache_key(query: Query, api_page: int) -> tuple:
     return (query.instance_id, query.pattern, query.usage, query.active, api_page)
 
 
-def _to_api_page(body: Any) -> ApiPage:
+def to_api_page(body: Any) -> ApiPage:
+    """The useful part of a ListPhoneNumbers response body; MalformedResponse when Data is not what the API documents."""
     data = getattr(body, "data", None)
     if data is None or not isinstance(data.total_count, int) or not isinstance(data.list or [], list):
         raise MalformedResponse("ListPhoneNumbers answered without Data.TotalCount / Data.List")
