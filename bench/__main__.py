@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios
-from bench.report import table, verdicts
+from bench.report import ratios, table, verdicts
 from bench.rig import TARGETS, Rig, Target
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -26,12 +26,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=100, help="concurrent commands in the burst (default 100)")
     parser.add_argument("--burst-latency", type=float, default=2.0, help="seconds each CCC call takes in the burst")
     parser.add_argument("--workers", type=int, help="WEB_CONCURRENCY for the gunicorn targets (default: unset, as deployed)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every bot started, e.g. NUMBERS_LISTENER_THREADS=32 (repeatable)")
     parser.add_argument("--targets", default="gunicorn,bot,naive", help=f"comma list of {', '.join(TARGETS)}")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON (default bench/results.json)")
     parser.add_argument("--tiny", action="store_true", help="tiny sizes for a quick check that the benchmark runs")
     args = parser.parse_args(argv)
     if args.tiny:
         args.numbers, args.runs, args.walks, args.burst, args.burst_latency = 300, 3, 1, 4, 0.2
+    if any("=" not in setting for setting in args.env):
+        parser.error("--env takes NAME=VALUE")
     unknown = set(args.targets.split(",")) - set(TARGETS)
     if unknown:
         parser.error(f"unknown target(s): {', '.join(sorted(unknown))}")
@@ -68,7 +72,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     settings = {k: v for k, v in vars(args).items() if k != "output"}
     results: dict[str, Any] = {"machine": machine(), "settings": settings, "targets": {}}
-    rig = Rig(args.numbers, args.workers)
+    rig = Rig(args.numbers, args.workers, dict(setting.split("=", 1) for setting in args.env))
     rig.ccc.latency = args.latency_ms / 1000
     print(f"numbers bench: {args.numbers} numbers, CCC latency {args.latency_ms:g} ms", file=sys.stderr, flush=True)
     try:
@@ -76,6 +80,7 @@ def main(argv: list[str]) -> int:
             results["targets"][key] = measure(rig, TARGETS[key], args)
     finally:
         rig.close()
+    results["ratios"] = ratios(results["targets"])
     results["targets_met"] = verdicts(results)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(table(results))

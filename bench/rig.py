@@ -54,10 +54,11 @@ TARGETS = {
 class Rig:
     """One CCC stand-in with `size` numbers and one Slack stand-in, shared by every target in a run."""
 
-    def __init__(self, size: int, workers: int | None) -> None:
+    def __init__(self, size: int, workers: int | None, settings: dict[str, str] | None = None) -> None:
         self.ccc = CccServer({INSTANCE: make_numbers(INSTANCE, size, seed=833)}).start()
         self.slack = SlackServer().start()
         self.workers = workers
+        self.settings = settings or {}
         self._logs = Path(tempfile.mkdtemp(prefix="numbers-bench-"))
 
     def close(self) -> None:
@@ -70,14 +71,14 @@ class Rig:
             SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{self.slack.base_url}/api/",
             PORT=str(port), CCC_ENDPOINT=self.ccc.endpoint, CCC_PROTOCOL="http", CCC_INSTANCE_ID=INSTANCE,
             ALIBABA_CLOUD_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SANDBOX_ACCESS_KEY_SECRET,
-            LOG_LEVEL="WARNING", **({"WEB_CONCURRENCY": str(self.workers)} if self.workers else {}),
+            LOG_LEVEL="WARNING", **({"WEB_CONCURRENCY": str(self.workers)} if self.workers else {}), **self.settings,
         )
 
     @contextmanager
     def running(self, target: Target) -> Iterator[tuple[BotProcess, SlackClient]]:
         """A fresh process of `target`, and a client that sends it signed requests; stopped afterwards."""
         port = free_port()
-        process = BotProcess(self.env(port), self._logs / f"{port}.log", argv=target.argv).wait_until_ready()
+        process = BotProcess(self.env(port), self._logs / f"{port}.log", argv=target.argv).wait_until_ready()  # stops it if not
         try:
             yield process, SlackClient(process.url, SIGNING_SECRET, self.slack, timeout=120)
         finally:

@@ -25,11 +25,20 @@ def free_port() -> int:
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
-    """A minimal environment: no settings leak in from the developer's shell or a .env."""
+    """A minimal environment with an empty HOME: no settings leak in from the developer's shell or files.
+
+    Run the child in that HOME (see `workdir`), not in ROOT, so a developer's `.env` in ROOT is not read either.
+    """
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
-    env.update({"HOME": tempfile.mkdtemp(prefix="numbers-home-"), "PYTHONUNBUFFERED": "1", "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
+    env.update({"HOME": tempfile.mkdtemp(prefix="numbers-home-"), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+                "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
     env.update(overrides)
     return env
+
+
+def workdir(env: dict[str, str]) -> str:
+    """Where a child started with `env` runs: its empty HOME, which holds no `.env`."""
+    return env["HOME"]
 
 
 class BotProcess:
@@ -40,25 +49,29 @@ class BotProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(list(argv), cwd=workdir(env), env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def wait_until_ready(self, timeout: float = 30, path: str = "/healthz") -> BotProcess:
-        """Wait until GET `path` gets an HTTP answer below 500 (bolt's development server answers 404)."""
+        """Wait until GET `path` gets an HTTP answer below 500 (bolt's development server answers 404).
+
+        A process that exits or is not ready in time is stopped, and RuntimeError carries its log.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.process.args} exited with {self.process.returncode}:\n{self.log()}")
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if requests.get(f"{self.url}{path}", timeout=1).status_code < 500:
                     return self
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"{self.process.args} not ready after {timeout} s:\n{self.log()}")
+        exited = self.process.poll()
+        self.stop()
+        problem = f"exited with {exited}" if exited is not None else f"not ready after {timeout} s"
+        raise RuntimeError(f"{self.process.args} {problem}:\n{self.log_path.read_text(errors='replace')}")
 
     def workers(self) -> list[int]:
         """The process IDs serving requests: gunicorn's workers, or the process itself when it has no children."""

@@ -89,7 +89,7 @@ class SlackServer(ThreadingHTTPServer):
             return [r for r in self.replies if r.response_url == response_url]
 
     def wait_for_reply(self, response_url: str, timeout: float = 30) -> Reply:
-        """The first reply to `response_url`; fails the test if none comes in `timeout` seconds."""
+        """The first reply to `response_url`; TimeoutError if none comes in `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
@@ -98,7 +98,7 @@ class SlackServer(ThreadingHTTPServer):
                     return found[0]
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"no reply at {response_url} within {timeout} s")
+                    raise TimeoutError(f"no reply at {response_url} within {timeout} s")
                 self._changed.wait(left)
 
 

@@ -1,6 +1,6 @@
 from typing import Any
 
-from bench.report import table, verdicts
+from bench.report import ratios, table, verdicts
 
 
 def figures(miss_p50: float = 30.0, calls_per_10: float = 1, ack_p99: float = 200.0, rss: float = 80.0) -> dict[str, Any]:
@@ -10,7 +10,7 @@ def figures(miss_p50: float = 30.0, calls_per_10: float = 1, ack_p99: float = 20
         "miss": {"n": 10, "p50_ms": miss_p50, "p99_ms": 40.0},
         "repeat": {**pair, "upstream_calls": 0},
         "next": {**pair, "upstream_calls": 5, "calls_per_10_clicks": calls_per_10},
-        "burst": {"commands": 100, "ack": {"n": 100, "p50_ms": 90.0, "p99_ms": ack_p99}, "refused": 0, "acked_in_3s": 100,
+        "burst": {"commands": 100, "ack": {"n": 100, "p50_ms": 90.0, "p99_ms": ack_p99}, "not_acked": 0, "acked_in_3s": 100,
                   "answered": 100, "answered_once": 100, "last_reply_s": 2.5, "upstream_calls": 100},
         "memory": {"numbers_seen": 10000, "distinct": 10000, "in_instance": 10000, "upstream_calls": 100,
                    "click": pair, "rss_before_mib": 70.0, "peak_rss_mib": rss},
@@ -32,9 +32,22 @@ def test_each_missed_goal_is_named() -> None:
 def test_table_compares_with_the_naive_bot() -> None:
     naive = figures(miss_p50=28.0)
     naive["repeat"]["p50_ms"] = 30.0
-    results = {"targets": {"gunicorn": figures(), "naive": naive}}
+    results: dict[str, Any] = {"targets": {"gunicorn": figures(), "naive": naive}}
+    results["ratios"] = ratios(results["targets"])
     results["targets_met"] = verdicts(results)
     text = table(results)
     assert "same command again p50: 10.0x" in text
-    assert "burst commands acked within 3 s: 100 vs 100" in text
+    assert results["ratios"]["cache miss p50"] == 0.93
     assert "MISSED" not in text and "Procfile (gunicorn)" in text and "naive bot" in text
+
+
+def test_a_scenario_without_samples_is_a_missed_goal_not_a_crash() -> None:
+    broken = figures()
+    broken["burst"]["ack"] = {"n": 0}  # not one command was acked
+    broken["next"] = {"n": 0, "upstream_calls": 0, "calls_per_10_clicks": 0.0}
+    results: dict[str, Any] = {"targets": {"gunicorn": broken}}
+    results["targets_met"] = verdicts(results)
+    missed = {v["goal"]: v["measured"] for v in results["targets_met"] if not v["met"]}
+    assert missed == {"cache hit p50 <= 10 ms (Next click)": "no samples", "at most 1 upstream call per 10 Next clicks": "no samples",
+                      "burst ack p99 < 500 ms": "no samples"}
+    assert "MISSED burst ack p99 < 500 ms: no samples" in table(results)

@@ -23,4 +23,4 @@ def test_the_benchmark_runs_end_to_end(tmp_path: Path) -> None:
         assert figures["miss"]["n"] == figures["raw_sdk"]["n"] == 3
     assert results["targets"]["naive"]["next"]["calls_per_10_clicks"] == 10  # no cache: a call a click
     assert [v["goal"] for v in results["targets_met"]][0] == "cache miss p50 within raw SDK p50 + 15 ms"
-    assert "targets (Procfile (gunicorn)):" in result.stdout and "naive bot / Procfile" in result.stdout
+    assert "targets (Procfile (gunicorn)):" in result.stdout and "naive bot ÷ Procfile" in result.stdout

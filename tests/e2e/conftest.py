@@ -43,7 +43,7 @@ def bot_env(ccc: CccServer, slack: SlackServer, **overrides: str) -> dict[str, s
         PORT=str(free_port()), CCC_ENDPOINT=ccc.endpoint, CCC_PROTOCOL="http",
         CCC_INSTANCE_ID="ccc-test", CCC_INSTANCE_IDS="ccc-test,ccc-demo",
         ALIBABA_CLOUD_ACCESS_KEY_ID=SANDBOX_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SANDBOX_ACCESS_KEY_SECRET,
-        CCC_READ_TIMEOUT_SECONDS="3", WEB_CONCURRENCY="2",
+        CCC_READ_TIMEOUT_SECONDS="3", WEB_CONCURRENCY="2", LOG_LEVEL="INFO",
     )
     return clean_env(**{**settings, **overrides})
 

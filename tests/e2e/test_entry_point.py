@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 from bot.sandbox import CccServer
-from harness.process import ROOT, BotProcess, clean_env, free_port
+from harness.process import BotProcess, clean_env, free_port, workdir
 from harness.slack import SlackClient, SlackServer
 from tests.e2e.conftest import SIGNING_SECRET, bot_env
 
 
 def run_bot(*args: str, env: dict[str, str], stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, input=stdin,
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=workdir(env), env=env, input=stdin,
                           capture_output=True, text=True, timeout=timeout)
 
 

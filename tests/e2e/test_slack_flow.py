@@ -147,7 +147,7 @@ def test_forged_and_stale_signatures_get_401_and_do_nothing(user: SlackClient, s
 
 
 def test_everyone_is_acked_and_answered_while_ccc_is_slow(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
-    """40 people at once while every CCC call takes 2.5 s: all acked within Slack's 3 s, all answered."""
+    """40 people at once while every CCC call takes 2.5 s: every ack comes back before any lookup ends, all answered."""
     from concurrent.futures import ThreadPoolExecutor
 
     ccc.latency = 2.5
@@ -155,7 +155,8 @@ def test_everyone_is_acked_and_answered_while_ccc_is_slow(user: SlackClient, sla
     with ThreadPoolExecutor(max_workers=40) as pool:
         sent = list(pool.map(user.command, patterns))
     assert all(s.status == 200 for s in sent)
-    assert max(s.ack_seconds for s in sent) < 3.0  # Slack's deadline for an ack, not a performance target
     replies = [slack.wait_for_reply(s.response_url, timeout=60) for s in sent]
+    # an order, not a timing: no ack waited for CCC, so the last ack precedes the first reply
+    assert max(s.sent_at + s.ack_seconds for s in sent) < min(r.received_at for r in replies)
     assert all(r.body["response_type"] == "ephemeral" and "Showing" in r.text for r in replies)
     assert all(len(slack.replies_to(s.response_url)) == 1 for s in sent)

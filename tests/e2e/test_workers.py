@@ -33,6 +33,7 @@ def test_a_click_is_served_by_a_worker_that_never_saw_the_command(bot: BotProces
 
     os.kill(commanded, signal.SIGSTOP)  # only the other worker can take the click now
     try:
+        # at most 10 s for the ack and 10 s for the reply: well inside gunicorn's 30 s before it replaces a silent worker
         after = user.press(reply, "numbers_next", reply_timeout=10)
     finally:
         os.kill(commanded, signal.SIGCONT)
