@@ -12,7 +12,7 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import handlers
+from bot import handlers, logs
 from bot.config import Settings, has_alibaba_credentials
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.service import NumberService, build_client
@@ -61,4 +61,4 @@ def _bolt_app(settings: Settings) -> App:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
+    logs.configure_logging(settings)

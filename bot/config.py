@@ -15,6 +15,8 @@ SANDBOX_INSTANCE_ID = "ccc-test"
 SANDBOX_INSTANCE_IDS = (SANDBOX_INSTANCE_ID, "ccc-demo")
 INSTANCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_ROWS_PER_PAGE = 20  # 20 numbers + header, summary and buttons stay well under Slack's 50 blocks
+SLACK_USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+SLACK_CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
 
 
 class ConfigError(ValueError):
@@ -42,6 +44,9 @@ class Settings:
     max_attempts: int = 3
     listener_threads: int = 100
     log_level: str = "INFO"
+    allowed_users: frozenset[str] = frozenset()  # empty: everyone
+    allowed_channels: frozenset[str] = frozenset()  # empty: every conversation
+    mask_shared: bool = False
 
     @property
     def mode(self) -> str:
@@ -103,6 +108,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         max_attempts=_parse(env, "CCC_MAX_ATTEMPTS", _int_between(1, 10), 3),
         listener_threads=_parse(env, "NUMBERS_LISTENER_THREADS", _int_between(1, 512), 100),
         log_level=_parse(env, "LOG_LEVEL", _one_of("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+        allowed_users=_parse(env, "NUMBERS_ALLOWED_USERS", _slack_ids(SLACK_USER_ID_RE, "a Slack member ID like U012AB3CD "
+                                                                      "(profile > ⋯ > Copy member ID)"), frozenset()),
+        allowed_channels=_parse(env, "NUMBERS_ALLOWED_CHANNELS", _slack_ids(SLACK_CHANNEL_ID_RE, "a Slack conversation ID like "
+                                                                            "C012AB3CD (channel details > About, at the bottom)"),
+                                frozenset()),
+        mask_shared=_parse(env, "NUMBERS_MASK_SHARED", _boolean, False),
     )
     _check_slack(settings)
     return settings
@@ -182,6 +193,17 @@ def _float_between(low: float, high: float) -> Callable[[str], float]:
         if not low <= value <= high:
             raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
         return value
+
+    return convert
+
+
+def _slack_ids(pattern: re.Pattern[str], what: str) -> Callable[[str], frozenset[str]]:
+    def convert(raw: str) -> frozenset[str]:
+        ids = [part.strip() for part in raw.split(",") if part.strip()]
+        wrong = [i for i in ids if not pattern.fullmatch(i)]
+        if wrong:
+            raise ValueError(f"has {wrong[0]!r}, which is not {what}; separate IDs with commas")
+        return frozenset(ids)
 
     return convert
 

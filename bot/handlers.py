@@ -1,16 +1,22 @@
 """register(app): the /numbers command and the Prev / Next / Share buttons. The only module that knows Slack's shapes.
 
 Every listener acks at once (in the request thread, so a slow CCC never delays an ack) and does its work in a
-lazy listener on bolt's executor, answering exactly once through respond().
+lazy listener on bolt's executor: check who may ask, read the request, look up, answer exactly once through
+respond(), then write one audit line.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot import audit
+from bot.access import Access
+from bot.audit import Who
 from bot.config import Settings
 from bot.errors import BUG, Problem
 from bot.filters import HelpRequest, Query, QueryError, decode_value, max_page_for, parse_command
@@ -24,6 +30,7 @@ from bot.formatters import (
     page_message,
     problem_message,
 )
+from bot.page import Page
 from bot.service import LookupFailed, NumberService
 
 COMMAND = "/numbers"
@@ -42,71 +49,125 @@ def acknowledge(ack: Ack) -> None:
     ack()
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a lookup came to: the message, and the page it shows or the problem that stopped it."""
+
+    message: Message
+    page: Page | None = None
+    problem: Problem | None = None
+
+    @property
+    def outcome(self) -> str:
+        if self.problem is not None:
+            return "error"
+        return "ok" if self.page is not None and self.page.numbers else "no-matches"
+
+
 class Listeners:
     def __init__(self, service: NumberService, settings: Settings) -> None:
         self.service = service
+        self.access = Access.from_settings(settings)
         self.instances = settings.allowed_instances
         self.default_instance = settings.instance_id
         self.max_page = max_page_for(service.rows_per_page)
 
     def on_command(self, command: dict[str, Any], respond: Respond) -> None:
-        logger.info("command user=%s channel=%s text=%r", command.get("user_id"), command.get("channel_id"), command.get("text"))
+        started = time.monotonic()
+        who = Who(command.get("user_id") or "", command.get("channel_id") or "", command.get("user_name") or "")
+        text = command.get("text") or ""
+        if self._refused(who, "command", respond, text=text):
+            return
         try:
-            parsed = parse_command(command.get("text") or "", default_instance=self.default_instance,
+            parsed = parse_command(text, default_instance=self.default_instance,
                                    allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
-            _reply(respond, notice_message(str(e)), response_type="ephemeral")
+            _reply(respond, who, notice_message(str(e)), response_type="ephemeral")
+            audit.record("command", who, "invalid", text=text)
             return
         if isinstance(parsed, HelpRequest):
-            _reply(respond, help_message(self.instances, self.service.rows_per_page), response_type="ephemeral")
+            _reply(respond, who, help_message(self.instances, self.service.rows_per_page), response_type="ephemeral")
+            audit.record("command", who, "help", text=text)
             return
-        message, _ = self.lookup(parsed)
-        _reply(respond, message, response_type="ephemeral")
+        answer = self.lookup(parsed)
+        _reply(respond, who, answer.message, response_type="ephemeral")
+        self._audit("command", who, parsed, answer, started, text=text)
 
     def on_page_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        query = self._query_from(action, respond)
+        started = time.monotonic()
+        who = _clicker(body)
+        query = self._query_from(who, action, respond, "page")
         if query is None:
             return
-        logger.info("click user=%s action=%s page=%d query=%r", (body.get("user") or {}).get("id"), action.get("action_id"),
-                    query.page, query.describe())
-        message, found = self.lookup(query)
-        if found:
-            _reply(respond, message, replace_original=True)
+        answer = self.lookup(query)
+        if answer.problem is None:
+            _reply(respond, who, answer.message, replace_original=True)
         else:  # keep the list the user has; say what went wrong beside it
-            _reply(respond, message, response_type="ephemeral", replace_original=False)
+            _reply(respond, who, answer.message, response_type="ephemeral", replace_original=False)
+        self._audit("page", who, query, answer, started)
 
     def on_share_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
-        query = self._query_from(action, respond)
+        started = time.monotonic()
+        who = _clicker(body)
+        query = self._query_from(who, action, respond, "share")
         if query is None:
             return
-        user = (body.get("user") or {}).get("id") or "someone"
-        message, found = self.lookup(query, shared_by=user)
-        _reply(respond, message, response_type="in_channel" if found else "ephemeral", replace_original=False)
+        answer = self.lookup(query, shared_by=who.user or "someone")
+        shared = answer.problem is None
+        _reply(respond, who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
+        self._audit("share", who, query, answer, started)
 
-    def lookup(self, query: Query, shared_by: str | None = None) -> tuple[Message, bool]:
-        """The message for a query and whether it is a result (True) or the problem that stopped it. Never raises."""
+    def lookup(self, query: Query, shared_by: str | None = None) -> Answer:
+        """The answer to a query: a page (masked for the channel when shared and so configured) or a problem. Never raises."""
         try:
-            return page_message(self.service.page(query), shared_by=shared_by), True
+            page = self.service.page(query)
+            shown = self.access.for_channel(page) if shared_by else page
+            return Answer(page_message(shown, shared_by=shared_by), page=page)
         except LookupFailed as e:
-            return problem_message(e.problem), False
+            return Answer(problem_message(e.problem), problem=e.problem)
         except Exception:
             logger.exception("lookup failed for %s", query)
-            return problem_message(Problem(*BUG)), False
+            problem = Problem(*BUG)
+            return Answer(problem_message(problem), problem=problem)
 
-    def _query_from(self, action: dict[str, Any], respond: Respond) -> Query | None:
+    def _refused(self, who: Who, event: str, respond: Respond, text: str | None = None) -> bool:
+        refusal = self.access.refusal(who.user, who.channel)
+        if refusal is None:
+            return False
+        _reply(respond, who, notice_message(refusal), response_type="ephemeral", replace_original=False)
+        audit.record(event, who, "refused", text=text)
+        return True
+
+    def _query_from(self, who: Who, action: dict[str, Any], respond: Respond, event: str) -> Query | None:
+        """The Query a clicked button carries, or None once the user has been told why not."""
+        if self._refused(who, event, respond):
+            return None
         try:
             return decode_value(action.get("value"), allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
-            logger.warning("refused a button value: %s", e)
-            _reply(respond, notice_message(str(e)), response_type="ephemeral", replace_original=False)
+            logger.warning("refused a button value from user=%s: %s", who.user, e)
+            _reply(respond, who, notice_message(str(e)), response_type="ephemeral", replace_original=False)
+            audit.record(event, who, "invalid")
             return None
 
+    @staticmethod
+    def _audit(event: str, who: Who, query: Query, answer: Answer, started: float, text: str | None = None) -> None:
+        audit.record(event, who, answer.outcome, query=query, page=answer.page, problem=answer.problem, text=text,
+                     latency_ms=(time.monotonic() - started) * 1000)
 
-def _reply(respond: Respond, message: Message, **options: Any) -> None:
-    """Send one reply through the response_url; a failure there is logged, never raised into bolt."""
+
+def _clicker(body: dict[str, Any]) -> Who:
+    user = body.get("user") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return Who(user.get("id") or "", channel, user.get("username") or user.get("name") or "")
+
+
+def _reply(respond: Respond, who: Who, message: Message, **options: Any) -> None:
+    """Send one reply through the response_url; a failure there is logged with who asked, never raised into bolt."""
     try:
         response = respond(**message, **options)
         if response.status_code >= 300:
-            logger.error("response_url answered HTTP %s: %s", response.status_code, response.body[:200])
+            logger.error("response_url answered HTTP %s for user=%s channel=%s: %s",
+                         response.status_code, who.user, who.channel, response.body[:200])
     except Exception:
-        logger.exception("could not post the reply to the response_url")
+        logger.exception("could not post the reply to the response_url for user=%s channel=%s", who.user, who.channel)

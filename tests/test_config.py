@@ -74,11 +74,26 @@ def test_values_are_read_and_trimmed():
     ("CCC_INSTANCE_ID", "ccc test"), ("CCC_INSTANCE_ID", "-ccc"), ("CCC_INSTANCE_ID", "ccc/../x"), ("CCC_INSTANCE_ID", "a" * 65),
     ("CCC_INSTANCE_IDS", "ccc-a,bad id"), ("CCC_INSTANCE_IDS", "ccc-a,ccc<b>"),
     ("SLACK_API_URL", "not a url"), ("SLACK_API_URL", "ftp://slack.example/api"), ("SLACK_API_URL", "http://"),
+    ("NUMBERS_ALLOWED_USERS", "alice"), ("NUMBERS_ALLOWED_USERS", "U0ALICE,@bob"), ("NUMBERS_ALLOWED_USERS", "C0OPS"),
+    ("NUMBERS_ALLOWED_CHANNELS", "#ops"), ("NUMBERS_ALLOWED_CHANNELS", "U0ALICE"), ("NUMBERS_MASK_SHARED", "partly"),
 ])
 def test_malformed_value_names_its_variable_first(name, value):
     message = config_error(**{name: value})
     assert message.startswith(f"{name}: ")
     assert "\n" not in message
+
+
+def test_allow_lists_and_masking():
+    settings = load(NUMBERS_ALLOWED_USERS=" U0ALICE , W0BOB,", NUMBERS_ALLOWED_CHANNELS="C0OPS,G0PRIV,D0DM", NUMBERS_MASK_SHARED="yes")
+    assert settings.allowed_users == {"U0ALICE", "W0BOB"}
+    assert settings.allowed_channels == {"C0OPS", "G0PRIV", "D0DM"}
+    assert settings.mask_shared is True
+    assert load().allowed_users == frozenset() and load().mask_shared is False
+
+
+def test_a_wrong_id_in_an_allow_list_says_what_an_id_looks_like():
+    message = config_error(NUMBERS_ALLOWED_USERS="U0ALICE,@bob")
+    assert "'@bob'" in message and "U012AB3CD" in message and "Copy member ID" in message
 
 
 def test_the_bad_value_is_quoted():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import signal
 import time
+from typing import Any
 
 from bot.sandbox import CccServer
 from harness.process import BotProcess
@@ -13,22 +14,26 @@ from harness.slack import SlackClient
 from tests.e2e.test_slack_flow import matching
 
 
-def served_by(bot: BotProcess, marker: str, timeout: float = 5) -> int:
-    """The process ID on the bot's log line that contains `marker`."""
+def served_by(bot: BotProcess, timeout: float = 5, **wanted: Any) -> int:
+    """The process ID on the last audit line of the bot whose fields include `wanted`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for line in bot.log().splitlines():
-            if marker in line:
-                return int(re.search(r"\[(\d+)\]", line).group(1))
+        found = [entry["pid"] for entry in audit_lines(bot.log()) if wanted.items() <= entry.items()]
+        if found:
+            return found[-1]
         time.sleep(0.05)
-    raise AssertionError(f"no log line with {marker!r}:\n{bot.log()[-2000:]}")
+    raise AssertionError(f"no audit line with {wanted}:\n{bot.log()[-2000:]}")
+
+
+def audit_lines(log: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.splitlines() if line.startswith('{"ts"')]
 
 
 def test_a_click_is_served_by_a_worker_that_never_saw_the_command(bot: BotProcess, user: SlackClient, ccc: CccServer) -> None:
     workers = bot.workers()
     assert len(workers) == 2 and bot.pid not in workers
     reply = user.run("0833 outbound page 2")
-    commanded = served_by(bot, "text='0833 outbound page 2'")
+    commanded = served_by(bot, event="command", text="0833 outbound page 2")
     assert commanded in workers
 
     os.kill(commanded, signal.SIGSTOP)  # only the other worker can take the click now
@@ -38,7 +43,7 @@ def test_a_click_is_served_by_a_worker_that_never_saw_the_command(bot: BotProces
     finally:
         os.kill(commanded, signal.SIGCONT)
 
-    clicked = served_by(bot, "action=numbers_next page=3 query='matching 0833 · outbound'")
+    clicked = served_by(bot, event="page", page=3, filters={"pattern": "0833", "usage": "Outbound", "active": None})
     assert clicked in workers and clicked != commanded
     assert after.numbers() == matching(ccc, "0833", "Outbound")[20:30]
     assert after.body.get("replace_original") is True

@@ -1,0 +1,164 @@
+"""Access control, masking, the audit trail and secrets, against a bot started with allow lists and known secrets."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.sandbox import CccServer, sample_instances
+from harness.process import BotProcess
+from harness.slack import Reply, SlackClient, SlackServer
+from tests.e2e.conftest import bot_env
+
+SECRETS = {
+    "SLACK_BOT_TOKEN": "xoxb-e2e-1111-known-bot-token-secret",
+    "SLACK_SIGNING_SECRET": "known-signing-secret-5f1d0c9a",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "known-access-key-secret-7Q2w",
+}
+ACCESS_KEY_ID = "LTAI-e2e-security"
+ALICE, BOB = "U0ALICE", "U0BOB"
+OPS, ELSEWHERE = "C0OPS", "C0ELSEWHERE"
+
+
+@pytest.fixture(scope="module")
+def own_ccc() -> Iterator[CccServer]:
+    server = CccServer(sample_instances(), access_keys={ACCESS_KEY_ID: SECRETS["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def guarded(own_ccc: CccServer, slack: SlackServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    env = bot_env(own_ccc, slack, **SECRETS, ALIBABA_CLOUD_ACCESS_KEY_ID=ACCESS_KEY_ID, LOG_LEVEL="DEBUG",
+                  NUMBERS_ALLOWED_USERS=f"{ALICE},{BOB.replace('BOB', 'CAROL')}", NUMBERS_ALLOWED_CHANNELS=f"{OPS},D0ALICE",
+                  NUMBERS_MASK_SHARED="true", WEB_CONCURRENCY="1")
+    process = BotProcess(env, tmp_path_factory.mktemp("guarded") / "bot.log").wait_until_ready()
+    yield process
+    process.stop()
+
+
+def client(bot: BotProcess, slack: SlackServer, channel: str = OPS) -> SlackClient:
+    user = SlackClient(bot.url, SECRETS["SLACK_SIGNING_SECRET"], slack)
+    user.defaults = {**user.defaults, "channel_id": channel}
+    return user
+
+
+def audit_lines(bot: BotProcess) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in bot.log().splitlines() if line.startswith('{"ts"')]
+
+
+def last_audit(bot: BotProcess, **wanted: Any) -> dict[str, Any]:
+    for _ in range(50):
+        found = [entry for entry in audit_lines(bot) if wanted.items() <= entry.items()]
+        if found:
+            return found[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no audit line with {wanted}")
+
+
+def answered_once(slack: SlackServer, reply: Reply) -> bool:
+    time.sleep(0.3)
+    return len(slack.replies_to(reply.response_url)) == 1
+
+
+def test_an_allowed_user_in_an_allowed_channel_gets_numbers(guarded: BotProcess, slack: SlackServer) -> None:
+    reply = client(guarded, slack).run("0833 inbound", user_id=ALICE)
+    assert len(reply.numbers()) == 10 and reply.body["response_type"] == "ephemeral"
+
+
+def test_a_user_not_on_the_list_is_refused_and_nothing_is_fetched(guarded: BotProcess, slack: SlackServer,
+                                                                  own_ccc: CccServer) -> None:
+    before = own_ccc.calls
+    reply = client(guarded, slack).run("0833", user_id=BOB)
+    assert reply.body["response_type"] == "ephemeral" and not reply.numbers()
+    assert "NUMBERS_ALLOWED_USERS" in reply.text and BOB in reply.text
+    assert answered_once(slack, reply) and own_ccc.calls == before
+    assert last_audit(guarded, user=BOB, event="command")["outcome"] == "refused"
+
+
+def test_a_conversation_not_on_the_list_is_refused(guarded: BotProcess, slack: SlackServer, own_ccc: CccServer) -> None:
+    before = own_ccc.calls
+    reply = client(guarded, slack, channel=ELSEWHERE).run("0833", user_id=ALICE)
+    assert "NUMBERS_ALLOWED_CHANNELS" in reply.text and ELSEWHERE in reply.text and not reply.numbers()
+    assert own_ccc.calls == before
+
+
+def test_a_refused_user_cannot_page_with_someone_elses_buttons(guarded: BotProcess, slack: SlackServer,
+                                                               own_ccc: CccServer) -> None:
+    user = client(guarded, slack)
+    mine = user.run("0833 outbound", user_id=ALICE)
+    before = own_ccc.calls
+    theirs = user.press(mine, "numbers_next", user_id=BOB)
+    assert "NUMBERS_ALLOWED_USERS" in theirs.text and not theirs.numbers()
+    assert theirs.body.get("replace_original") is False and own_ccc.calls == before
+    assert last_audit(guarded, user=BOB, event="page")["outcome"] == "refused"
+
+
+def test_shared_numbers_are_masked_and_private_ones_whole(guarded: BotProcess, slack: SlackServer) -> None:
+    user = client(guarded, slack)
+    private = user.run("0833 bidirection", user_id=ALICE)
+    whole = private.numbers()
+    shared = user.press(private, "numbers_share", user_id=ALICE)
+    assert shared.body["response_type"] == "in_channel"
+    assert [len(n) for n in shared.numbers()] == [len(n) for n in whole]
+    assert all("****" in n and n[:4] == w[:4] and n[-4:] == w[-4:] for n, w in zip(shared.numbers(), whole, strict=True))
+    assert not any(number in shared.text for number in whole)
+
+
+def test_every_lookup_page_and_share_leaves_one_audit_line(guarded: BotProcess, slack: SlackServer) -> None:
+    user = client(guarded, slack)
+    reply = user.run("0571 active", user_id=ALICE)
+    user.press(reply, "numbers_next", user_id=ALICE)
+    user.press(reply, "numbers_share", user_id=ALICE)
+    user.run("0571 inbond", user_id=ALICE)
+    command = last_audit(guarded, event="command", text="0571 active")
+    assert command["user"] == ALICE and command["channel"] == OPS and command["instance"] == "ccc-test"
+    assert command["filters"] == {"pattern": "0571", "usage": None, "active": True}
+    assert command["outcome"] == "ok" and command["results"] > 10 and command["latency_ms"] > 0
+    page = last_audit(guarded, event="page", user=ALICE, page=2)
+    assert page["filters"] == command["filters"] and page["outcome"] == "ok"
+    assert last_audit(guarded, event="share", user=ALICE, page=1)["outcome"] == "ok"
+    assert last_audit(guarded, event="command", text="0571 inbond")["outcome"] == "invalid"
+
+
+def test_a_ccc_failure_is_audited_with_its_code_and_request_id(guarded: BotProcess, slack: SlackServer,
+                                                               own_ccc: CccServer) -> None:
+    own_ccc.fail_next("NoPermission", times=3)
+    client(guarded, slack).run("0755 outbound", user_id=ALICE)
+    entry = last_audit(guarded, event="command", text="0755 outbound")
+    assert entry["outcome"] == "error" and entry["code"] == "NoPermission" and entry["request_id"]
+
+
+def test_no_secret_and_no_signature_ever_reaches_the_log(guarded: BotProcess, slack: SlackServer, own_ccc: CccServer,
+                                                         tmp_path: Path) -> None:
+    """Runs last in this module: everything above plus failures, at LOG_LEVEL=DEBUG, then the whole log is searched."""
+    user = client(guarded, slack)
+    signatures = []
+    for text in ("0833", "028 active", "help", "inbond"):
+        request = user.signed_command(text, user_id=ALICE)
+        signatures.append(request.headers["X-Slack-Signature"])
+        user.send(request)
+    forged = replace(user.signed_command("0833", user_id=ALICE), headers={
+        **user.signed_command("0833", user_id=ALICE).headers, "X-Slack-Signature": "v0=" + "1" * 64})
+    assert user.send(forged).status == 401
+    own_ccc.fail_next("InvalidAccessKeyId.NotFound", times=3)
+    user.run("010 inbound", user_id=ALICE)
+    slack.response_status = 500
+    try:
+        user.command("021", user_id=ALICE)
+        time.sleep(1)
+    finally:
+        slack.response_status = 200
+    time.sleep(0.5)
+    log = guarded.log()
+    assert "DEBUG" in log and len(log) > 5000  # the debug log was on and had plenty to say
+    for name, secret in SECRETS.items():
+        assert secret not in log, f"{name} appears in the log"
+    for signature in signatures:
+        assert signature not in log and signature[3:] not in log
