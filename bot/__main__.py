@@ -45,11 +45,12 @@ def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import SlackSetupError, build_service, configure_logging, create_app
+    from bot.app import SlackSetupError, build_service, configure_logging, create_app, finish_in_flight
 
     configure_logging(settings)
     try:
-        handler = SocketModeHandler(create_app(settings, build_service(settings)), settings.slack_app_token)
+        app = create_app(settings, build_service(settings))
+        handler = SocketModeHandler(app, settings.slack_app_token)
         handler.connect()
     except SlackSetupError as e:
         print(f"numbers: {e}", file=sys.stderr)
@@ -57,9 +58,13 @@ def _socket_mode(settings: Settings) -> int:
     except SlackApiError as e:
         print(f"numbers: SLACK_APP_TOKEN: Slack did not accept it for Socket Mode: {e.response.get('error')}", file=sys.stderr)
         return 2
-    logging.getLogger(__name__).info("connected to Slack in Socket Mode")
+    logger = logging.getLogger(__name__)
+    logger.info("connected to Slack in Socket Mode")
     _wait_for_signal()
-    handler.close()
+    logger.info("stopping: no new events; finishing the replies still in progress")
+    handler.close()  # no reconnecting from here on; waits for the events being acked
+    finish_in_flight(app)  # the lookups behind those acks
+    logger.info("stopped")
     return 0
 
 

@@ -60,5 +60,10 @@ def _bolt_app(settings: Settings) -> App:
     )
 
 
+def finish_in_flight(app: App) -> None:
+    """Wait for the lookups of requests already acked: their replies go out after the ack (bolt lazy listeners)."""
+    app.listener_runner.listener_executor.shutdown(wait=True)
+
+
 def configure_logging(settings: Settings) -> None:
     logs.configure_logging(settings)

@@ -101,7 +101,7 @@ def render_page(page: Page) -> str:
 
 def render_number(row: int, number: PhoneNumber) -> list[str]:
     state = {True: "active", False: "inactive"}.get(number.active, "state unknown")
-    details = detail_parts(number, lambda text, _limit: text, _local_date)
+    details = [detail.label + (_local_date(detail.when) if detail.when is not None else detail.text) for detail in detail_parts(number)]
     return [f"{row:>5}. {number.number}  {number.usage or 'usage unknown'} · {state}", "       " + " · ".join(details)]
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from alibabacloud_credentials.exceptions import CredentialException
+from darabonba.exceptions import RetryError
 
 # code -> (kind, message). The message may use {instance} and {region}.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -47,6 +51,8 @@ SERVER_ERROR = ("server", "CCC answered with a server error (HTTP {status}). Try
 TIMEOUT = ("timeout", "CCC did not answer in time. Try again; if it keeps happening, CCC or the network to it is slow.")
 UNREACHABLE = ("unreachable", "The bot could not reach CCC. Try again in a minute; if it keeps happening, "
                               "an admin should check the bot's network and CCC_ENDPOINT.")
+DROPPED = ("dropped", "The connection to CCC broke before it answered. Try again in a few seconds; if it keeps "
+                      "happening, an admin should check the network between the bot and CCC.")
 MALFORMED = ("malformed", "CCC sent an answer the bot could not read. Try again; if it keeps happening, "
                           "tell the bot's admins.")
 NO_CREDENTIALS = ("auth", "The bot has no Alibaba Cloud credentials. An admin should set "
@@ -87,26 +93,42 @@ def describe(error: BaseException, *, instance: str = "", region: str = "") -> P
     elif isinstance(status, int) and status >= 400:
         kind, text = UNKNOWN
     else:
-        kind, text = _transport(error)
+        kind, text = _by_type(error)
     message = text.format(instance=instance or "?", region=region or "?", status=status, code=code or status)
     return Problem(kind=kind, message=message, code=code, request_id=request_id)
 
 
-def _transport(error: BaseException) -> tuple[str, str]:
-    cause = error.__cause__ or error.__context__  # the SDK re-raises network errors as its RetryError
-    for candidate in (error, cause):
-        if isinstance(candidate, requests.exceptions.Timeout) or "timed out" in str(candidate).lower():
-            return TIMEOUT  # requests reports a timeout while reading the body as a ConnectionError
-        if isinstance(candidate, (requests.exceptions.ConnectionError, ConnectionError)):
-            return UNREACHABLE
-    if isinstance(error, (MalformedResponse, json.JSONDecodeError, UnicodeDecodeError)):
-        return MALFORMED
-    if isinstance(error, RuntimeError) and str(error).startswith("Failed to parse the value as json"):
-        return MALFORMED  # how the SDK reports a body that is not JSON
-    if getattr(error, "name", "") == "RetryError":
-        text = str(getattr(error, "message", error)).lower()
-        return TIMEOUT if "timed out" in text else UNREACHABLE
+# What went wrong below the API, told by the exception types in the chain (never by their text), first match wins.
+# Refused comes before timeouts: urllib3 reports a refused connection as NewConnectionError, a ConnectTimeoutError.
+FAILURE_TYPES: list[tuple[tuple[type[BaseException], ...], tuple[str, str]]] = [
+    ((ConnectionRefusedError,), UNREACHABLE),
+    ((TimeoutError, requests.exceptions.Timeout, urllib3.exceptions.ReadTimeoutError), TIMEOUT),
+    ((ConnectionResetError, ConnectionAbortedError, BrokenPipeError, http.client.IncompleteRead,
+      urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError), DROPPED),
+    ((MalformedResponse, json.JSONDecodeError, UnicodeDecodeError), MALFORMED),
+    ((OSError, RetryError), UNREACHABLE),  # the SDK raises RetryError for any network failure, chained to it
+]
+
+
+def _by_type(error: BaseException) -> tuple[str, str]:
+    chain = list(_chain(error))
+    for types, found in FAILURE_TYPES:
+        if any(isinstance(link, types) for link in chain):
+            return found
     return BUG
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """`error` and every exception it wraps: causes, contexts, and the ones requests and urllib3 keep in args or reason."""
+    pending, seen = [error], set()
+    while pending:
+        link = pending.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        wrapped = [link.__cause__, link.__context__, getattr(link, "reason", None), *link.args]
+        pending.extend(w for w in wrapped if isinstance(w, BaseException))
 
 
 def _request_id(error: BaseException) -> str:

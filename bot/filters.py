@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 MAX_REACHABLE = 10_000  # ListPhoneNumbers: PageNumber and PageSize are both capped at 100
@@ -24,8 +24,9 @@ ACTIVE_ALIASES = {
     "inactive": False, "disabled": False, "unusable": False, "不可用": False,
 }
 HELP_WORDS = ("help", "?", "-h", "--help", "帮助")
-PATTERN_RE = re.compile(r"^\+?[0-9][0-9-]*$")
-INSTANCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PATTERN_RE = re.compile(r"\+?[0-9][0-9-]*")
+INSTANCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+QUOTED_LENGTH = 80  # a word echoed in an error is clipped to this (an instance ID has up to 64 characters)
 VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "page", "instance:")
 
 
@@ -42,11 +43,13 @@ class Query:
     def at_page(self, page: int) -> Query:
         return replace(self, page=page)
 
-    def describe(self) -> str:
-        """The filters in words, e.g. "0833 · inbound · active"; "all numbers" when there are none."""
+    def describe(self, quote: Callable[[str], str] = str) -> str:
+        """The filters in words, e.g. "matching 0833 · inbound · active"; "all numbers" when there are none.
+
+        `quote` sets the user's pattern apart (Slack puts it in a code span)."""
         parts = []
         if self.pattern:
-            parts.append(f"matching {self.pattern}")
+            parts.append(f"matching {quote(self.pattern)}")
         if self.usage:
             parts.append(self.usage.lower())
         if self.active is not None:
@@ -65,7 +68,7 @@ class QueryError(ValueError):
 
 def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str], max_page: int) -> Query | HelpRequest:
     """Turn `/numbers` text into a Query (or a HelpRequest). Raises QueryError naming the problem."""
-    tokens = text.replace("\u3000", " ").split()
+    tokens = text.replace("\u3000", " ").replace("：", ":").split()  # full-width space and colon, as a CJK keyboard types
     if any(t.lower() in HELP_WORDS for t in tokens):
         return HelpRequest()
     found: dict[str, tuple[str, object]] = {}  # filter name -> (the word the user typed, value)
@@ -84,7 +87,7 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
             _set(found, "usage", token, USAGE_ALIASES[word])
         elif word in ACTIVE_ALIASES:
             _set(found, "active", token, ACTIVE_ALIASES[word])
-        elif PATTERN_RE.match(token):
+        elif PATTERN_RE.fullmatch(token):
             _set(found, "pattern", token, _pattern(token))
         else:
             raise QueryError(_unknown_word(token))
@@ -101,7 +104,7 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
 def encode_value(query: Query) -> str:
     """The button value that carries the whole lookup, so any process can serve the next click."""
     data = {"i": query.instance_id, "q": query.pattern, "u": query.usage, "a": query.active, "p": query.page}
-    return json.dumps({"v": 1, **data}, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps({"v": 1, **data}, separators=(",", ":"))
 
 
 def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: int) -> Query:
@@ -110,14 +113,14 @@ def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: i
         raise QueryError("That button is not one this bot made.")
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: brackets nested deeper than the parser goes
         raise QueryError("That button's data is damaged; run the command again.") from None
-    if not isinstance(data, dict) or data.get("v") != 1 or set(data) != {"v", "i", "q", "u", "a", "p"}:
+    if not isinstance(data, dict) or set(data) != {"v", "i", "q", "u", "a", "p"} or not _is_int(data["v"]) or data["v"] != 1:
         raise QueryError("That button is from another version of this bot; run the command again.")
     instance, pattern, usage, active, page = data["i"], data["q"], data["u"], data["a"], data["p"]
     if not isinstance(instance, str) or not isinstance(pattern, str) or not re.fullmatch(r"[0-9]*", pattern):
         raise QueryError("That button's data is damaged; run the command again.")
-    if usage not in (None, *USAGES) or not (active is None or type(active) is bool) or type(page) is not int:
+    if usage not in (None, *USAGES) or not (active is None or type(active) is bool) or not _is_int(page):
         raise QueryError("That button's data is damaged; run the command again.")
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise QueryError("That button's data is damaged; run the command again.")
@@ -132,13 +135,24 @@ def max_page_for(rows_per_page: int) -> int:
     return -(-MAX_REACHABLE // rows_per_page)
 
 
+def _is_int(value: object) -> bool:
+    """A JSON integer: True and 1.0 equal 1, but are neither version 1 nor a page number."""
+    return type(value) is int
+
+
+def _quoted(word: str) -> str:
+    """A word the user typed, as a code span that it cannot close (a backtick inside becomes ˋ), clipped."""
+    word = word.replace("`", "ˋ")
+    return f"`{word if len(word) <= QUOTED_LENGTH else word[:QUOTED_LENGTH - 1] + '…'}`"
+
+
 def _set(found: dict[str, tuple[str, object]], name: str, word: str, value: object) -> None:
     if name in found:
         earlier = found[name][0]
         if name == "pattern":
-            raise QueryError(f"Give one number pattern, not two: `{earlier}` and `{word}`. "
-                             f"Did you mean `{_pattern(earlier)}{_pattern(word)}`?")
-        raise QueryError(f"`{earlier}` and `{word}` are two {_FILTER_WORDS[name]}; pick one.")
+            raise QueryError(f"Give one number pattern, not two: {_quoted(earlier)} and {_quoted(word)}. "
+                             f"Did you mean {_quoted(_pattern(earlier) + _pattern(word))}?")
+        raise QueryError(f"{_quoted(earlier)} and {_quoted(word)} are two {_FILTER_WORDS[name]}; pick one.")
     found[name] = (word, value)
 
 
@@ -153,17 +167,19 @@ def _pattern(token: str) -> str:
 
 
 def _page_number(raw: str, max_page: int) -> int:
-    if not re.fullmatch(r"[0-9]+", raw) or not 1 <= int(raw) <= max_page:
-        raise QueryError(f"`page {raw}` needs a page number from 1 to {max_page}.")
-    return int(raw)
+    # int() refuses more than 4,300 digits with a ValueError, and no page has even ten
+    number = int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else 0
+    if not 1 <= number <= max_page:
+        raise QueryError(f"{_quoted(f'page {raw}')} needs a page number from 1 to {max_page}.")
+    return number
 
 
 def _instance(instance: str, allowed: Sequence[str]) -> str:
-    if not INSTANCE_RE.match(instance):
-        raise QueryError(f"`instance:{instance}` is not a CCC instance ID.")
+    if not INSTANCE_RE.fullmatch(instance):
+        raise QueryError(f"{_quoted(f'instance:{instance}')} is not a CCC instance ID.")
     if instance not in allowed:
-        listed = ", ".join(f"`{i}`" for i in allowed) or "none"
-        raise QueryError(f"Instance `{instance}` is not one this bot may look in. Allowed: {listed}.")
+        listed = ", ".join(map(_quoted, allowed)) or "none"
+        raise QueryError(f"Instance {_quoted(instance)} is not one this bot may look in. Allowed: {listed}.")
     return instance
 
 
@@ -176,10 +192,10 @@ def _unknown_word(token: str) -> str:
     hint = ""
     if candidates:
         suggestion = candidates[0] + (token.partition(":")[2] if candidates[0].endswith(":") else "")
-        hint = f" Did you mean `{suggestion}`?"
+        hint = f" Did you mean {_quoted(suggestion)}?"
     elif re.search(r"\d", token):
         hint = " A number pattern is digits only, e.g. `0833`."
-    return f"I don't know the word `{token}`.{hint} Try `/numbers help`."
+    return f"I don't know the word {_quoted(token)}.{hint} Try `/numbers help`."
 
 
 def command_text(query: Query) -> str:

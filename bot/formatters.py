@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -13,6 +14,9 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     MarkdownTextObject,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextSectionElement,
     SectionBlock,
 )
 
@@ -24,7 +28,14 @@ ACTION_PREV, ACTION_NEXT, ACTION_SHARE = "numbers_prev", "numbers_next", "number
 MAX_BLOCKS = 50
 MAX_TEXT = 2000  # our own cap for any one text, under Slack's 3000 for a section
 MAX_VALUE = 120  # one CCC value (a flow name, a tag) shown at most this long
+GROUPS_LIMIT = 300  # all of a number's skill group names together
+SHARE_LIMIT = 300  # the command that reproduces a shared page
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a UTF-16 pair, alone: JSON can carry it, UTF-8 cannot
 Message = dict[str, Any]
+Text, TextStyle = RichTextElementParts.Text, RichTextElementParts.TextStyle
+Emoji, Date = RichTextElementParts.Emoji, RichTextElementParts.Date
 
 
 def escape(text: str) -> str:
@@ -34,6 +45,28 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """`text` with control characters as spaces (a newline would end a code span) and lone surrogates as �."""
+    return SURROGATE.sub("\ufffd", CONTROL.sub(" ", text))
+
+
+def code_span(text: str, limit: int = MAX_VALUE) -> str:
+    """A user's or CCC's text as a mrkdwn code span: clipped, then escaped, and shown as is (no bold, no links).
+
+    A backtick would end the span early, so it shows as ˋ."""
+    return f"`{escape(clip(printable(text), limit).replace('`', 'ˋ'))}`"
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Escaped mrkdwn cut to `limit` characters, never inside an entity (`&amp;`) nor inside a code span."""
+    if len(text) <= limit:
+        return text
+    cut = re.sub(r"&[a-z]*$", "", text[: limit - 1])
+    if cut.count("`") % 2:
+        cut = cut[: cut.rfind("`")]
+    return cut + "…"
 
 
 def summary_line(page: Page) -> str:
@@ -53,9 +86,9 @@ def headline(query: Query, total: int | None = None) -> str:
 def page_message(page: Page, *, shared_by: str | None = None) -> Message:
     """The private result with Prev / Next / Share, or (shared_by set) the channel snapshot without buttons."""
     query = page.query
-    title = f"*{page.total:,} number{'' if page.total == 1 else 's'}* in `{escape(query.instance_id)}` · {escape(query.describe())}"
+    title = f"*{page.total:,} number{'' if page.total == 1 else 's'}* in {code_span(query.instance_id)} · {query.describe(code_span)}"
     if shared_by:
-        title = f"<@{escape(shared_by)}> shared {title}"
+        title = f"{_mention(shared_by)} shared {title}"
     blocks: list[Block] = [_section(title), _context(escape(summary_line(page)))]
     if page.clamped:
         blocks.append(_context(f"There is no page {page.requested_page:,}; this is the last one."))
@@ -66,59 +99,80 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
         blocks.append(_section("Nothing matches. Try a shorter number pattern, or drop a filter."))
     else:
         blocks.append(DividerBlock())
-        blocks.extend(_section(number_text(number)) for number in page.numbers)
+        blocks.extend(number_block(number) for number in page.numbers)
         blocks.append(DividerBlock())
     if shared_by:
-        blocks.append(_context(f"See it yourself: `/numbers {escape(command_text(query))}`"))
+        blocks.append(_context(f"See it yourself: {code_span('/numbers ' + command_text(query), SHARE_LIMIT)}"))
     else:
         blocks.extend(_buttons(page))
     return _message(f"{headline(query, page.total)}: {summary_line(page)}", blocks)
 
 
-def number_text(number: PhoneNumber) -> str:
-    """One number in two lines of mrkdwn: the number, usage and state; then where, who and since when."""
-    state = {True: ":large_green_circle: active", False: ":red_circle: inactive"}.get(number.active, "state unknown")
-    first = f"`{_value(number.number)}`  *{_value(number.usage) or 'usage unknown'}* · {state}"
-    return clip(f"{first}\n{' · '.join(detail_parts(number, _value, slack_date))}", MAX_TEXT)
+def number_block(number: PhoneNumber) -> RichTextBlock:
+    """One number in two lines of rich text: the number, usage and state; then where, who and since when.
+
+    Rich text shows CCC's words literally (nothing to escape, nothing formats or pings); the styles are ours."""
+    first = [_text(clip(number.number, MAX_VALUE) or "?", code=True), _text("  "),
+             _text(clip(number.usage, MAX_VALUE) or "usage unknown", bold=True), _text(" · "), *_state(number.active)]
+    details: list[Text | Date] = []
+    for detail in detail_parts(number):
+        details += [Text(text=" · " if details else "\n"), *_detail_elements(detail)]  # not _text(), which would drop the \n
+    return RichTextBlock(elements=[RichTextSectionElement(elements=_merged([*first, *details]))])
 
 
-def detail_parts(number: PhoneNumber, value: Callable[[str, int], str], date: Callable[[int], str]) -> list[str]:
-    """Where, who and since when, in words; `value` renders a CCC text (escaped, clipped), `date` a Unix time."""
+class Detail(NamedTuple):
+    """One part of a number's details line: our `label`, then CCC's `text` shown verbatim (up to `limit`).
+
+    For the date, `when` is the Unix time and `text` its UTC day."""
+
+    label: str
+    text: str = ""
+    limit: int = MAX_VALUE
+    when: int | None = None
+
+
+def detail_parts(number: PhoneNumber) -> list[Detail]:
+    """Where, who and since when, in order; the Slack message and the console render them each their way."""
     groups = ", ".join(group.label for group in number.skill_groups)
-    details = [
-        value(number.location, MAX_VALUE),
-        value(number.provider, MAX_VALUE),
-        f"flow: {value(number.contact_flow_name, MAX_VALUE)}" if number.contact_flow_name
-        else ("" if number.usage == "Outbound" else "no contact flow"),
-        f"groups: {value(groups, 300)}" if groups else "no skill group",
-        f"agent: {value(number.user_id, MAX_VALUE)}" if number.user_id else "",
-        f"tags: {value(number.tags, MAX_VALUE)}" if number.tags else "",
-        f"added {date(number.created_at)}" if number.created_at is not None else "",
-    ]
-    return [d for d in details if d]
+    parts = [Detail("", text) for text in (number.location, number.provider) if text]
+    if number.contact_flow_name:
+        parts.append(Detail("flow: ", number.contact_flow_name))
+    elif number.usage != "Outbound":
+        parts.append(Detail("no contact flow"))
+    parts.append(Detail("groups: ", groups, GROUPS_LIMIT) if groups else Detail("no skill group"))
+    parts += [Detail(label, text) for label, text in (("agent: ", number.user_id), ("tags: ", number.tags)) if text]
+    day = utc_day(number.created_at)
+    if day:
+        parts.append(Detail("added ", day, when=number.created_at))
+    return parts
 
 
-def slack_date(unix_seconds: int) -> str:
-    """A date Slack shows in the reader's own time zone; the fallback is the UTC date."""
-    fallback = datetime.fromtimestamp(unix_seconds, tz=UTC).strftime("%Y-%m-%d")
-    return f"<!date^{unix_seconds}^{{date_short}}|{fallback}>"
+def utc_day(unix_seconds: int | None) -> str:
+    """ "2021-01-01"; empty when there is no time or it is no date (a time in milliseconds lands past year 9999)."""
+    if unix_seconds is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(unix_seconds, tz=UTC).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        return ""
 
 
 def problem_message(problem: Problem) -> Message:
-    blocks: list[Block] = [_section(f":warning: {escape(problem.message)}")]
+    blocks: list[Block] = [_section(f":warning: {escape(printable(problem.message))}")]
     if problem.request_id:
-        blocks.append(_context(f"CCC request ID `{escape(problem.request_id)}` (quote it to Alibaba Cloud support)"))
+        blocks.append(_context(f"CCC request ID {code_span(problem.request_id)} (quote it to Alibaba Cloud support)"))
     return _message(problem.message, blocks)
 
 
 def notice_message(text: str) -> Message:
     """A short private answer: a command we could not read, a button we will not follow."""
-    return _message(text, [_section(f":information_source: {escape(text)}")])
+    return _message(text, [_section(f":information_source: {escape(printable(text))}")])
 
 
 def help_message(instances: Sequence[str], rows_per_page: int) -> Message:
+    choice = " [instance:ID]" if len(instances) > 1 else ""
     lines = [
-        "*`/numbers [PATTERN] [inbound|outbound|bidirection] [active|inactive] [page N] [instance:ID]`*",
+        f"*`/numbers [PATTERN] [inbound|outbound|bidirection] [active|inactive] [page N]{choice}`*",
         "Lists the phone numbers of the contact center, privately, "
         f"{rows_per_page} at a time. Words go in any order, any case.",
         "• `PATTERN`: digits anywhere in the number, e.g. `0833` or `0011`",
@@ -128,7 +182,7 @@ def help_message(instances: Sequence[str], rows_per_page: int) -> Message:
         "• *Share* posts the page you see to the channel, saying you shared it",
     ]
     if len(instances) > 1:
-        lines.append("• `instance:ID`: look in another instance: " + ", ".join(f"`{escape(i)}`" for i in instances))
+        lines.append("• `instance:ID`: look in another instance: " + ", ".join(map(code_span, instances)))
     examples = "Examples: `/numbers 0833 inbound` · `/numbers outbound inactive` · `/numbers 400 page 2`"
     return _message("How to use /numbers", [_section("\n".join(lines)), _context(examples)])
 
@@ -149,19 +203,51 @@ def _buttons(page: Page) -> list[Block]:
     return [ActionsBlock(block_id="numbers_nav", elements=buttons)]
 
 
-def _value(text: str, limit: int = MAX_VALUE) -> str:
-    return escape(clip(text, limit))
+def _mention(user_id: str) -> str:
+    """The sharer, pinged by Slack ID; anything that is not a user ID reads "Someone" rather than becoming markup."""
+    return f"<@{user_id}>" if SLACK_USER_ID.fullmatch(user_id) else "Someone"
+
+
+def _text(text: str, *, bold: bool = False, code: bool = False) -> Text:
+    """A rich text run, shown literally: no escaping, no mrkdwn."""
+    style = TextStyle(bold=bold or None, code=code or None) if bold or code else None
+    return Text(text=printable(text), style=style)
+
+
+def _merged(elements: list[Text | Emoji | Date]) -> list[Text | Emoji | Date]:
+    """Neighbouring unstyled text runs as one: the same message in fewer elements."""
+    merged: list[Text | Emoji | Date] = []
+    for element in elements:
+        previous = merged[-1] if merged else None
+        if isinstance(element, Text) and isinstance(previous, Text) and not element.style and not previous.style:
+            merged[-1] = Text(text=previous.text + element.text)
+        else:
+            merged.append(element)
+    return merged
+
+
+def _state(active: bool | None) -> list[Text | Emoji]:
+    if active is None:
+        return [_text("state unknown")]
+    return [Emoji(name="large_green_circle" if active else "red_circle"), _text(" active" if active else " inactive")]
+
+
+def _detail_elements(detail: Detail) -> list[Text | Date]:
+    label = [_text(detail.label)] if detail.label else []
+    if detail.when is not None:  # shown in the reader's time zone; the UTC day where dates are not supported
+        return [*label, Date(timestamp=detail.when, format="{date_short}", fallback=detail.text)]
+    return [*label, _text(clip(detail.text, detail.limit))] if detail.text else label
 
 
 def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=clip(text, MAX_TEXT)))
+    return SectionBlock(text=MarkdownTextObject(text=clip_mrkdwn(text, MAX_TEXT)))
 
 
 def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=clip(text, MAX_TEXT))])
+    return ContextBlock(elements=[MarkdownTextObject(text=clip_mrkdwn(text, MAX_TEXT))])
 
 
 def _message(text: str, blocks: Sequence[Block]) -> Message:
     if len(blocks) > MAX_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; Slack takes at most {MAX_BLOCKS}")
-    return {"text": escape(clip(text, MAX_TEXT)), "blocks": to_blocks_json(blocks)}
+    return {"text": clip_mrkdwn(escape(printable(text)), MAX_TEXT), "blocks": to_blocks_json(blocks)}

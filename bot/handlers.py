@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.webhook import WebhookClient
 
 from bot import audit
 from bot.access import Access
@@ -34,6 +35,7 @@ from bot.page import Page
 from bot.service import LookupFailed, NumberService
 
 COMMAND = "/numbers"
+REPLY_TIMEOUT_SECONDS = 10  # respond() itself waits 30 s for a response_url that never answers: gunicorn's whole grace period
 logger = logging.getLogger(__name__)
 
 
@@ -82,15 +84,15 @@ class Listeners:
             parsed = parse_command(text, default_instance=self.default_instance,
                                    allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
-            _reply(respond, who, notice_message(str(e)), response_type="ephemeral")
+            _reply(respond, "command", who, notice_message(str(e)), response_type="ephemeral")
             audit.record("command", who, "invalid", text=text)
             return
         if isinstance(parsed, HelpRequest):
-            _reply(respond, who, help_message(self.instances, self.service.rows_per_page), response_type="ephemeral")
+            _reply(respond, "command", who, help_message(self.instances, self.service.rows_per_page), response_type="ephemeral")
             audit.record("command", who, "help", text=text)
             return
         answer = self.lookup(parsed)
-        _reply(respond, who, answer.message, response_type="ephemeral")
+        _reply(respond, "command", who, answer.message, response_type="ephemeral")
         self._audit("command", who, parsed, answer, started, text=text)
 
     def on_page_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -101,9 +103,9 @@ class Listeners:
             return
         answer = self.lookup(query)
         if answer.problem is None:
-            _reply(respond, who, answer.message, replace_original=True)
+            _reply(respond, "page", who, answer.message, replace_original=True)
         else:  # keep the list the user has; say what went wrong beside it
-            _reply(respond, who, answer.message, response_type="ephemeral", replace_original=False)
+            _reply(respond, "page", who, answer.message, response_type="ephemeral", replace_original=False)
         self._audit("page", who, query, answer, started)
 
     def on_share_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -114,7 +116,7 @@ class Listeners:
             return
         answer = self.lookup(query, shared_by=who.user or "someone")
         shared = answer.problem is None
-        _reply(respond, who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
+        _reply(respond, "share", who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
         self._audit("share", who, query, answer, started)
 
     def lookup(self, query: Query, shared_by: str | None = None) -> Answer:
@@ -134,7 +136,7 @@ class Listeners:
         refusal = self.access.refusal(who.user, who.channel)
         if refusal is None:
             return False
-        _reply(respond, who, notice_message(refusal), response_type="ephemeral", replace_original=False)
+        _reply(respond, event, who, notice_message(refusal), response_type="ephemeral", replace_original=False)
         audit.record(event, who, "refused", text=text)
         return True
 
@@ -146,7 +148,7 @@ class Listeners:
             return decode_value(action.get("value"), allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
             logger.warning("refused a button value from user=%s: %s", who.user, e)
-            _reply(respond, who, notice_message(str(e)), response_type="ephemeral", replace_original=False)
+            _reply(respond, event, who, notice_message(str(e)), response_type="ephemeral", replace_original=False)
             audit.record(event, who, "invalid")
             return None
 
@@ -162,12 +164,14 @@ def _clicker(body: dict[str, Any]) -> Who:
     return Who(user.get("id") or "", channel, user.get("username") or user.get("name") or "")
 
 
-def _reply(respond: Respond, who: Who, message: Message, **options: Any) -> None:
-    """Send one reply through the response_url; a failure there is logged with who asked, never raised into bolt."""
+def _reply(respond: Respond, event: str, who: Who, message: Message, **options: Any) -> None:
+    """Send one reply through the response_url; a failure there is logged with the request, never raised into bolt."""
+    request = f"{event} from user={who.user} channel={who.channel}"
     try:
-        response = respond(**message, **options)
+        client = WebhookClient(respond.response_url, timeout=REPLY_TIMEOUT_SECONDS, proxy=respond.proxy, ssl=respond.ssl)
+        response = client.send(**message, **options)
         if response.status_code >= 300:
-            logger.error("response_url answered HTTP %s for user=%s channel=%s: %s",
-                         response.status_code, who.user, who.channel, response.body[:200])
+            logger.error("response_url answered HTTP %s to the reply for the %s: %s", response.status_code, request,
+                         response.body[:200])
     except Exception:
-        logger.exception("could not post the reply to the response_url for user=%s channel=%s", who.user, who.channel)
+        logger.exception("could not post the reply for the %s", request)

@@ -80,8 +80,10 @@ class Page:
 
     @property
     def clamped(self) -> bool:
-        """The user asked for a page past the end and got the last one instead."""
-        return self.requested_page != self.query.page
+        """The user asked for a page past the end and got the last one instead.
+
+        Not when nothing matches: there are no pages to speak of then."""
+        return self.requested_page != self.query.page and bool(self.numbers)
 
 
 def rows_window(page: int, rows_per_page: int, api_page_size: int) -> tuple[int, int, list[int]]:

@@ -12,6 +12,7 @@ from alibabacloud_ccc20200701.client import Client as CccClient
 from alibabacloud_credentials.client import Client as CredentialClient
 from alibabacloud_tea_openapi.utils_models import Config
 from cachetools import TTLCache, cached
+from darabonba.model import DaraModel
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
@@ -23,6 +24,9 @@ from bot.page import Page, PhoneNumber, SkillGroup, rows_window
 API_PAGE_SIZE = 100  # the API's maximum: fewest calls, and most Next clicks are cache hits
 RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError"]
 RETRIED_EXCEPTIONS = ["ServerException", "ThrottlingException", "RetryError"]  # RetryError: timeouts, refused
+# Any one CCC text is cut to this: more than a message shows, and the cache cannot fill with megabytes of one field.
+MAX_TEXT_KEPT = 1000
+LAST_SHOWABLE_SECOND = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last instant Python's datetime can hold
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +42,11 @@ class LookupFailed(Exception):
 @dataclass(frozen=True)
 class ApiPage:
     total: int
-    numbers: tuple[PhoneNumber, ...]
+    rows: tuple[PhoneNumber | None, ...]  # None for an item without a Number: a gap, so later rows keep their place
+
+    @property
+    def numbers(self) -> tuple[PhoneNumber, ...]:
+        return tuple(row for row in self.rows if row is not None)
 
 
 def retry_options(max_attempts: int) -> RetryOptions:
@@ -107,23 +115,30 @@ class NumberService:
         fetched = [self._fetch(query, api_pages[0])]
         # the last page of a result may reach past its end: skip API pages that cannot hold a row
         fetched += [self._fetch(query, n) for n in api_pages[1:] if (n - 1) * API_PAGE_SIZE < fetched[0].total]
-        rows = [number for api_page in fetched for number in api_page.numbers]
+        rows = [row for api_page in fetched for row in api_page.rows]
         offset = start - (api_pages[0] - 1) * API_PAGE_SIZE
-        return fetched[0].total, tuple(rows[offset:offset + count])
+        return fetched[0].total, tuple(row for row in rows[offset:offset + count] if row is not None)
 
     def _call_api(self, query: Query, api_page: int) -> ApiPage:
         request = list_request(query, api_page)
         try:
             response = self._client.list_phone_numbers_with_options(request, RuntimeOptions())
-            return to_api_page(response.body)
+            # The SDK's models give up on the whole body when one field has an unexpected type; to_map() then
+            # returns the JSON as CCC sent it, which to_api_page reads field by field.
+            found = to_api_page(response.to_map().get("body"))
         except Exception as error:
             problem = describe(error, instance=query.instance_id, region=self._region)
+            # the error's text, cut short: the SDK puts the whole body it could not parse in it
             logger.warning(
-                "ListPhoneNumbers failed: kind=%s code=%s request_id=%s instance=%s page=%d",
-                problem.kind, problem.code or "-", problem.request_id or "-", query.instance_id, api_page,
-                exc_info=problem.kind in ("bug", "malformed", "unknown"),
+                "ListPhoneNumbers failed: kind=%s code=%s request_id=%s instance=%s page=%d error=%.500s",
+                problem.kind, problem.code or "-", problem.request_id or "-", query.instance_id, api_page, error,
+                exc_info=problem.kind == "bug",
             )
             raise LookupFailed(problem) from error
+        if len(found.numbers) < len(found.rows):
+            logger.warning("ListPhoneNumbers page %d of %s: %d of %d items have no Number and are not shown",
+                           api_page, query.instance_id, len(found.rows) - len(found.numbers), len(found.rows))
+        return found
 
 
 def list_request(query: Query, page_number: int, page_size: int = API_PAGE_SIZE) -> ccc_models.ListPhoneNumbersRequest:
@@ -143,34 +158,69 @@ def _cache_key(query: Query, api_page: int) -> tuple:
 
 
 def to_api_page(body: Any) -> ApiPage:
-    """The useful part of a ListPhoneNumbers response body; MalformedResponse when Data is not what the API documents."""
-    data = getattr(body, "data", None)
-    if data is None or not isinstance(data.total_count, int) or not isinstance(data.list or [], list):
-        raise MalformedResponse("ListPhoneNumbers answered without Data.TotalCount / Data.List")
-    return ApiPage(total=max(0, data.total_count), numbers=tuple(_to_number(item) for item in data.list or []))
+    """The useful part of a ListPhoneNumbers answer (the SDK's body model or its JSON map), read leniently.
+
+    A field of the wrong type reads as missing; an item without a Number leaves a gap. MalformedResponse when there
+    is no Data, no count or no list of items to page through.
+    """
+    raw = body.to_map() if isinstance(body, DaraModel) else body
+    data = raw.get("Data") if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        raise MalformedResponse("ListPhoneNumbers answered without a Data object")
+    total, items = _count(data.get("TotalCount")), data.get("List")
+    if total is None:
+        raise MalformedResponse(f"Data.TotalCount is a {type(data.get('TotalCount')).__name__}, not a count")
+    if not isinstance(items, list | None):
+        raise MalformedResponse(f"Data.List is a {type(items).__name__}, not a list")
+    return ApiPage(total=max(0, total), rows=tuple(_to_number(item) for item in items or []))
 
 
-def _to_number(item: Any) -> PhoneNumber:
-    groups = tuple(
-        SkillGroup(skill_group_id=_text(g.skill_group_id), name=_text(g.name), display_name=_text(g.display_name))
-        for g in item.skill_groups or []
-    )
-    created = _text(item.create_time)
+TEXT_FIELDS = {  # PhoneNumber field -> ListPhoneNumbers item field, for the plain texts
+    "number": "Number", "usage": "Usage", "province": "Province", "city": "City", "provider": "Provider",
+    "contact_flow_name": "ContactFlowName", "contact_flow_id": "ContactFlowId", "user_id": "UserId", "tags": "Tags",
+}
+
+
+def _to_number(item: Any) -> PhoneNumber | None:
+    if not isinstance(item, dict) or not _text(item.get("Number")):
+        return None
     return PhoneNumber(
-        number=_text(item.number),
-        active=item.active if isinstance(item.active, bool) else None,
-        usage=_text(item.usage),
-        province=_text(item.province),
-        city=_text(item.city),
-        provider=_text(item.provider),
-        contact_flow_name=_text(item.contact_flow_name),
-        contact_flow_id=_text(item.contact_flow_id),
-        skill_groups=groups,
-        user_id=_text(item.user_id),
-        tags=_text(item.tags),
-        created_at=int(created) // 1000 if created.isdigit() else None,
+        **{field: _text(item.get(name)) for field, name in TEXT_FIELDS.items()},
+        active=_flag(item.get("Active")),
+        skill_groups=_to_groups(item.get("SkillGroups")),
+        created_at=_unix_seconds(item.get("CreateTime")),
     )
+
+
+def _to_groups(groups: Any) -> tuple[SkillGroup, ...]:
+    if not isinstance(groups, list):
+        return ()
+    return tuple(SkillGroup(skill_group_id=_text(g.get("SkillGroupId")), name=_text(g.get("Name")),
+                            display_name=_text(g.get("DisplayName"))) for g in groups if isinstance(g, dict))
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A string (at most MAX_TEXT_KEPT characters), a number as digits; anything else (a list, an object) as missing."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return ""
+    return value if len(value) <= MAX_TEXT_KEPT else value[:MAX_TEXT_KEPT - 1] + "…"
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def _flag(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    return {"true": True, "false": False}.get(value.lower()) if isinstance(value, str) else None
+
+
+def _unix_seconds(milliseconds: Any) -> int | None:
+    """CreateTime (Unix milliseconds, a string or a number) in seconds; None when it is not a date anyone can show."""
+    count = _count(milliseconds)
+    return count // 1000 if count is not None and 0 <= count // 1000 <= LAST_SHOWABLE_SECOND else None

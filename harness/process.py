@@ -42,7 +42,7 @@ def workdir(env: dict[str, str]) -> str:
 
 
 class BotProcess:
-    """`argv` (by default `python -m bot`) run in ROOT with `env`; it must serve HTTP on `env["PORT"]`."""
+    """`argv` (by default `python -m bot`) run with `env`, its output in `log_path`; HTTP modes serve on `env["PORT"]`."""
 
     def __init__(self, env: dict[str, str], log_path: Path, argv: Sequence[str] = BOT_COMMAND) -> None:
         self.port = int(env["PORT"])
@@ -79,10 +79,23 @@ class BotProcess:
         return sorted(children) or [self.pid]
 
     def log(self) -> str:
-        self._log.flush()
+        """Everything the process has written so far (also after `stop`)."""
         return self.log_path.read_text(errors="replace")
 
-    def stop(self, timeout: float | None = 15) -> None:
+    def wait_for_log(self, *texts: str, timeout: float = 30) -> str:
+        """The first line of the log that contains every one of `texts`; AssertionError with the log if none comes in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            exited = self.process.poll() is not None
+            found = [line for line in self.log().splitlines() if all(text in line for text in texts)]
+            if found:
+                return found[0]
+            if exited or time.monotonic() > deadline:
+                raise AssertionError(f"no log line with {texts}:\n{self.log()[-3000:]}")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float | None = 15) -> int:
+        """SIGTERM, as a platform stops a process; SIGKILL after `timeout` s. The exit code (-9 when killed)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -91,6 +104,7 @@ class BotProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+        return self.process.returncode
 
 
 def peak_rss_mib(pid: int) -> float:

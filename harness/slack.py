@@ -42,26 +42,38 @@ class Reply:
         return None
 
     def numbers(self) -> list[str]:
-        """The phone numbers shown, in order (each is the first code span of its section)."""
+        """The phone numbers shown, in order: each number is a rich_text block that starts with it in code style."""
         found = []
         for block in self.blocks:
-            text = (block.get("text") or {}).get("text", "")
-            if block.get("type") == "section" and text.startswith("`"):
-                found.append(text.split("`")[1])
+            if block.get("type") != "rich_text":
+                continue
+            first = block["elements"][0]["elements"][0]
+            if first.get("type") == "text" and (first.get("style") or {}).get("code"):
+                found.append(first["text"])
         return found
 
 
 class SlackServer(ThreadingHTTPServer):
-    """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post."""
+    """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post.
+
+    The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`).
+    With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
+    """
+
+    HANG = 0  # the "status" of a response_url that takes a post and never answers
 
     daemon_threads = True
     request_queue_size = 1024  # like Slack, take a burst of replies without dropping connections
+    hang_limit = 300.0  # seconds a hung post is held at most (or until `stop`)
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.replies: list[Reply] = []
         self.api_calls: list[tuple[str, str]] = []  # (method, Authorization header)
-        self.response_status = 200
+        self.socket_mode: Any = None  # a harness.socket_mode.SocketModeServer, when a test attaches one
+        self._statuses: dict[str, int] = {}  # response_url -> the HTTP status it answers, or HANG
+        self._next_status: int | None = None
+        self._released = threading.Event()
         self._changed = threading.Condition()
 
     @property
@@ -69,13 +81,23 @@ class SlackServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def new_response_url(self) -> str:
-        return f"{self.base_url}/response/{uuid.uuid4().hex}"
+        url = f"{self.base_url}/response/{uuid.uuid4().hex}"
+        with self._changed:
+            if self._next_status is not None:
+                self._statuses[url], self._next_status = self._next_status, None
+        return url
+
+    def fail_next_response_url(self, status: int) -> None:
+        """The next response_url handed out answers every post with HTTP `status` (e.g. 404, as an expired one does),
+        or with HANG takes the post and never answers, like a stalled Slack."""
+        self._next_status = status
 
     def start(self) -> SlackServer:
         threading.Thread(target=self.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self.shutdown()
         self.server_close()
 
@@ -87,6 +109,10 @@ class SlackServer(ThreadingHTTPServer):
     def replies_to(self, response_url: str) -> list[Reply]:
         with self._changed:
             return [r for r in self.replies if r.response_url == response_url]
+
+    def calls_to(self, method: str) -> int:
+        """How many times the Web API method `method` was called."""
+        return sum(1 for called, _ in self.api_calls if called == method)
 
     def wait_for_reply(self, response_url: str, timeout: float = 30) -> Reply:
         """The first reply to `response_url`; TimeoutError if none comes in `timeout` seconds."""
@@ -101,6 +127,24 @@ class SlackServer(ThreadingHTTPServer):
                     raise TimeoutError(f"no reply at {response_url} within {timeout} s")
                 self._changed.wait(left)
 
+    def status_for(self, response_url: str) -> int:
+        """The HTTP status for a post to `response_url`; a HANG is returned only after holding the post until `stop`."""
+        status = self._statuses.get(response_url, 200)
+        if status == self.HANG:
+            self._released.wait(self.hang_limit)
+        return status
+
+    def answer_api(self, method: str, token: str) -> dict[str, Any]:
+        """What Slack answers to Web API `method` called with the Authorization header `token`."""
+        if "bad" in token:
+            return {"ok": False, "error": "invalid_auth"}
+        if method == "auth.test":
+            return {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
+                    "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            return {"ok": True, "url": self.socket_mode.new_url()}
+        return {"ok": False, "error": "invalid_auth"}
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: SlackServer
@@ -109,18 +153,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         if self.path.startswith("/response/"):
-            self.server.record(Reply(self.server.base_url + self.path, json.loads(raw or b"{}")))
-            self._send(self.server.response_status, b"ok", "text/plain")
+            self._take_reply(self.server.base_url + self.path, raw)
             return
         method = self.path.rsplit("/", 1)[-1]
         token = self.headers.get("Authorization", "")
         self.server.api_calls.append((method, token))
-        if method == "auth.test" and "bad" not in token:
-            body = {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
-                    "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
-        else:
-            body = {"ok": False, "error": "invalid_auth"}
-        self._send(200, json.dumps(body).encode(), "application/json")
+        self._send(200, json.dumps(self.server.answer_api(method, token)).encode(), "application/json")
+
+    def _take_reply(self, response_url: str, raw: bytes) -> None:
+        self.server.record(Reply(response_url, json.loads(raw or b"{}")))
+        status = self.server.status_for(response_url)
+        if status == self.server.HANG:
+            self.close_connection = True  # hang up without an answer
+            return
+        self._send(status, b"ok" if status < 300 else b"error", "text/plain")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 
 import pytest
 import requests
@@ -11,6 +13,7 @@ from alibabacloud_credentials.exceptions import CredentialException
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
 from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryPolicyContext
+from darabonba.utils.stream import Stream
 
 from bot.errors import MESSAGES, MalformedResponse, describe
 
@@ -181,9 +184,51 @@ def test_connect_timeout_is_a_timeout():
     assert describe(error).kind == "timeout"
 
 
+def wrapped_by_requests(root: OSError, outer: type[BaseException] = urllib3.exceptions.NewConnectionError) -> OSError:
+    """requests' ConnectionError(MaxRetryError(reason=<outer> raised while handling `root`)), as requests raises it."""
+    def make():
+        try:
+            raise root
+        except OSError:
+            raise outer(None, f"Failed to establish a new connection: {root}")  # noqa: B904 - urllib3 chains it like this
+    pool_error = urllib3.exceptions.MaxRetryError(None, "/", reason=raised(make))
+    return requests.exceptions.ConnectionError(pool_error)
+
+
 def test_connection_refused_under_retry_error():
-    error = retry_error_from(requests.exceptions.ConnectionError("[Errno 111] Connection refused"))
+    error = retry_error_from(wrapped_by_requests(ConnectionRefusedError(111, "Connection refused")))
     assert describe(unretryable(error)).kind == "unreachable"
+
+
+def test_refused_is_not_a_timeout_although_urllib3_files_it_under_connect_timeouts():
+    assert issubclass(urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
+    error = retry_error_from(wrapped_by_requests(ConnectionRefusedError(111, "Connection refused")))
+    assert describe(error).kind == "unreachable"
+
+
+def test_unknown_host_is_unreachable():
+    root = socket.gaierror(-2, "Name or service not known")
+    assert describe(retry_error_from(wrapped_by_requests(root, urllib3.exceptions.NameResolutionError))).kind == "unreachable"
+
+
+def test_a_tcp_connect_timeout_is_a_timeout():
+    assert describe(retry_error_from(wrapped_by_requests(TimeoutError(110, "Connection timed out")))).kind == "timeout"
+
+
+@pytest.mark.parametrize("root", [
+    http.client.RemoteDisconnected("Remote end closed connection without response"),
+    ConnectionResetError(104, "Connection reset by peer"),
+])
+def test_a_connection_closed_or_reset_without_an_answer_is_dropped(root):
+    error = retry_error_from(requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", root)))
+    problem = describe(unretryable(error))
+    assert problem.kind == "dropped"
+    assert "broke before it answered" in problem.message and "Try again" in problem.message
+
+
+def test_a_body_cut_short_is_dropped():
+    cut = urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead", http.client.IncompleteRead(b"{", 99))
+    assert describe(retry_error_from(requests.exceptions.ChunkedEncodingError(cut))).kind == "dropped"
 
 
 def test_retry_error_raised_from_its_cause():
@@ -192,11 +237,26 @@ def test_retry_error_raised_from_its_cause():
     assert describe(raised(make)).kind == "timeout"
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("HTTPConnectionPool: Read timed out.", "timeout"), ("Connection reset by peer", "unreachable"),
+@pytest.mark.parametrize("text", ["HTTPConnectionPool: Read timed out.", "Connection reset by peer"])
+def test_a_retry_error_without_a_cause_is_a_network_failure_whatever_its_text(text):
+    assert describe(RetryError(text)).kind == "unreachable"
+
+
+def sdk_json_error(body: bytes) -> BaseException:
+    """What the SDK raises for a body that is not JSON (darabonba's Stream.read_as_json)."""
+    return raised(lambda: Stream.read_as_json(body))
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (sdk_json_error(b'{"Message": "Upstream timed out'), "malformed"),
+    (MalformedResponse("Data.List timed out"), "malformed"),
+    (KeyError("timed out"), "bug"),
+    (RetryError("Read timed out."), "unreachable"),
+    (retry_error_from(ConnectionResetError(104, "timed out")), "dropped"),
 ])
-def test_retry_error_without_a_cause_reads_its_message(text, kind):
-    assert describe(RetryError(text)).kind == kind
+def test_the_words_timed_out_do_not_make_a_timeout(error, kind):
+    assert describe(error).kind == kind
+    assert describe(unretryable(error)).kind == kind
 
 
 def test_timeout_while_reading_the_body_is_a_timeout():  # requests raises ConnectionError(ReadTimeoutError) then
@@ -206,7 +266,7 @@ def test_timeout_while_reading_the_body_is_a_timeout():  # requests raises Conne
 
 
 def test_body_that_is_not_json():
-    error = RuntimeError('Failed to parse the value as json format, Value: "{\\"RequestId\\": \\"6F1".')
+    error = sdk_json_error(b'{"RequestId": "6F1')
     assert describe(error).kind == "malformed"
     assert describe(unretryable(error)).kind == "malformed"
 

@@ -90,6 +90,10 @@ def test_full_width_space_separates_words():
     assert parse("0833\u3000呼入\u3000\u3000可用") == Query(DEFAULT, pattern="0833", usage="Inbound", active=True)
 
 
+def test_full_width_colon_is_read_as_a_colon():
+    assert parse("instance：ccc-demo page：2") == Query("ccc-demo", page=2)
+
+
 def test_extra_spaces_and_tabs_are_ignored():
     assert parse("   0833 \t  inbound  ") == Query(DEFAULT, pattern="0833", usage="Inbound")
 
@@ -206,6 +210,21 @@ def test_page_with_a_superscript_digit_is_a_query_error(text):
     assert "needs a page number" in parse_error(text)  # str.isdigit() says yes to '²', int() does not
 
 
+@pytest.mark.parametrize("digits", ["9" * 5000, "0" * 5000 + "1", "1" * 10])
+def test_page_with_too_many_digits_is_a_query_error(digits):  # int() raises ValueError past 4,300 digits
+    message = parse_error(f"page {digits}")
+    assert f"from 1 to {MAX_PAGE}" in message and len(message) < 200
+
+
+def test_a_typed_word_cannot_close_its_code_span():
+    assert "`a*b*ˋc`" in parse_error("a*b*`c")
+
+
+def test_a_long_typed_word_is_echoed_clipped():
+    message = parse_error("x" * 5000)
+    assert "`" + "x" * 79 + "…`" in message and len(message) < 200
+
+
 # --- command_text ---------------------------------------------------------------------------------
 
 QUERIES = [
@@ -257,14 +276,15 @@ def test_refuses_an_oversized_value_even_if_it_is_valid_json():
         decode(padded)
 
 
-@pytest.mark.parametrize("value", ["", "not json", "{", "{'v': 1}"])
-def test_refuses_non_json(value):
+@pytest.mark.parametrize("value", ["", "not json", "{", "{'v': 1}", "[" * MAX_VALUE_LENGTH])
+def test_refuses_non_json(value):  # brackets nested deeper than the parser recurses raise RecursionError, not ValueError
     with pytest.raises(QueryError, match="damaged"):
         decode(value)
 
 
 @pytest.mark.parametrize("value", [
-    value_of(v=2), value_of(v="1"), value_of(v=...), value_of(extra="x"), value_of(p=...), value_of(i=...),
+    value_of(v=2), value_of(v="1"), value_of(v=True), value_of(v=1.0), value_of(v=...), value_of(extra="x"), value_of(p=...),
+    value_of(i=...),
     "[1, 2]", "null", '"text"',
 ])
 def test_refuses_wrong_version_and_wrong_keys(value):

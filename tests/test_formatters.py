@@ -15,18 +15,21 @@ from bot.formatters import (
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
+    clip_mrkdwn,
+    code_span,
     help_message,
     notice_message,
-    number_text,
+    number_block,
     page_message,
     problem_message,
-    slack_date,
     summary_line,
+    utc_day,
 )
 from bot.page import Page, PhoneNumber, SkillGroup
 
 PING = "<!channel>"
 ESCAPED_PING = "&lt;!channel&gt;"
+INJECTION = "<!channel> <!here> <@U123> <http://evil.example|click> *bold* _it_ ~st~ `tick` & co"
 ALLOWED = ("ccc-test", "ccc-demo")
 
 
@@ -129,30 +132,87 @@ def test_no_rows_says_nothing_matches_without_buttons():
     assert buttons(message) == {}
 
 
-# --- escaping -------------------------------------------------------------------------------------
+# --- user and CCC text: shown literally, pinging no one ------------------------------------------
 
 CCC_FIELDS = ["number", "usage", "province", "city", "provider", "contact_flow_name", "user_id", "tags"]
 
 
+def row(number: PhoneNumber) -> list[dict[str, Any]]:
+    """The rich text runs of one number's block."""
+    [section] = number_block(number).to_dict()["elements"]
+    return section["elements"]
+
+
+def row_text(number: PhoneNumber) -> str:
+    return "".join(run.get("text", "") for run in row(number))
+
+
+def mrkdwn(message: dict[str, Any]) -> str:
+    """Every text Slack reads as mrkdwn: the fallback text and the mrkdwn of the blocks."""
+    texts = [message["text"]]
+    for block in message["blocks"]:
+        texts += [part["text"] for part in [block.get("text") or {}, *block.get("elements", [])] if part.get("type") == "mrkdwn"]
+    return "\n".join(texts)
+
+
 @pytest.mark.parametrize("field", CCC_FIELDS)
-def test_every_ccc_field_is_escaped(field):
-    number = make_number(**{"province": "", "city": "", field: f"{PING} & <@U1>{field}"})
-    text = number_text(number)
-    assert f"{ESCAPED_PING} &amp; &lt;@U1&gt;{field}" in text
-    assert PING not in json.dumps(page_message(make_page(numbers=(number,), total=1)), ensure_ascii=False)
+def test_every_ccc_field_is_shown_literally_in_rich_text(field):
+    number = make_number(**{"province": "", "city": "", field: f"{INJECTION} {field}"})
+    assert f"{INJECTION} {field}" in row_text(number)
+    assert {run["type"] for run in row(number)} <= {"text", "emoji", "date"}  # no user, channel, broadcast or link
+    message = page_message(make_page(numbers=(number,), total=1))
+    validated(message)
+    assert "<" not in mrkdwn(message).replace("<@", "") and "&lt;" not in row_text(number)
 
 
-@pytest.mark.parametrize("group", [SkillGroup("g@x", "name", f"{PING} display"), SkillGroup("g@x", f"{PING} name", "")])
-def test_skill_group_names_are_escaped(group):
-    text = number_text(make_number(skill_groups=(group,)))
-    assert ESCAPED_PING in text and PING not in text
+@pytest.mark.parametrize("group", [SkillGroup("g@x", "name", f"{INJECTION} display"), SkillGroup("g@x", f"{INJECTION} name", "")])
+def test_skill_group_names_are_shown_literally(group):
+    assert f"groups: {INJECTION}" in row_text(make_number(skill_groups=(group,)))
+
+
+def test_the_number_is_code_and_the_usage_bold_whatever_they_contain():
+    runs = row(make_number(number="0833`*1*`", usage="In*bound*"))
+    assert runs[0] == {"type": "text", "text": "0833`*1*`", "style": {"code": True}}
+    assert runs[2] == {"type": "text", "text": "In*bound*", "style": {"bold": True}}
+
+
+def test_control_characters_in_ccc_text_become_spaces():
+    assert "a b c" in row_text(make_number(tags="a\nb\x00c"))
+
+
+def test_user_text_in_the_title_is_escaped_and_cannot_format():
+    query = Query("ccc*demo*`x", pattern="<!here>*1*`")
+    title = page_message(make_page(query=query), shared_by="U123")["blocks"][0]["text"]["text"]
+    assert title == "<@U123> shared *25 numbers* in `ccc*demo*ˋx` · matching `&lt;!here&gt;*1*ˋ`"
+
+
+def test_a_sharer_that_is_not_a_slack_user_id_pings_no_one():
+    message = page_message(make_page(), shared_by="<!channel>")
+    assert message["blocks"][0]["text"]["text"].startswith("Someone shared")
+
+
+def test_a_code_span_is_clipped_before_it_is_escaped():
+    assert code_span("&" * 200) == "`" + "&amp;" * 119 + "…`"
+    assert code_span("a\n`b") == "`a ˋb`"
+
+
+def test_a_long_mrkdwn_text_is_never_cut_inside_an_entity_or_a_code_span():
+    assert clip_mrkdwn("ab&amp;cd", 5) == "ab…"
+    assert clip_mrkdwn("see `abc` and `defgh`", 17) == "see `abc` and …"
+    text = notice_message("&" * 3000)["blocks"][0]["text"]["text"]
+    assert len(text) <= 2000 and text.endswith("&amp;…")
+
+
+def test_a_huge_refused_word_stays_a_short_notice_with_one_code_span():
+    blocks = validated(notice_message("I don't know the word `" + "x" * 5000 + "`."))
+    assert blocks[0]["text"]["text"].count("`") % 2 == 0
 
 
 def test_shared_by_is_the_only_mention_and_it_is_well_formed():
     message = page_message(make_page(), shared_by="U123")
     dumped = json.dumps(message, ensure_ascii=False)
     assert "<@U123>" in dumped
-    assert "<!" not in dumped.replace("<!date^", "")
+    assert "<!" not in dumped
 
 
 def test_problem_text_is_escaped_in_the_blocks():
@@ -237,7 +297,7 @@ def test_summary_and_headline_appear_in_the_message():
     message = page_message(make_page(page=2, total=237))
     assert "Showing 11-20 of 237 · page 2 of 24" in message["text"]
     assert blocks_text(message).count("Showing 11-20 of 237 · page 2 of 24") == 1
-    assert "*237 numbers* in `ccc-test` · matching 0833 · inbound" in blocks_text(message)
+    assert "*237 numbers* in `ccc-test` · matching `0833` · inbound" in blocks_text(message)
 
 
 def blocks_text(message: dict[str, Any]) -> str:
@@ -258,21 +318,42 @@ def test_clamped_page_says_so():
     assert "There is no page 9; this is the last one." in text
 
 
-def test_each_number_shows_its_details():
-    text = number_text(make_number(1, user_id="agent07@ccc-test"))
-    for part in ("`083300000001`", "*Inbound*", "active", "四川 乐山", "alicom", "flow: 默认联系流",
-                 "groups: VIP 热线", "agent: agent07@ccc-test", "tags: M1", slack_date(1_609_459_200)):
-        assert part in text
+def test_no_matches_at_a_later_page_says_nothing_about_pages():
+    text = blocks_text(page_message(make_page(page=1, total=0, numbers=(), requested=3)))
+    assert "Nothing matches" in text and "page 3" not in text and "last one" not in text
+
+
+def test_each_number_is_one_rich_text_block_with_its_details():
+    assert row(make_number(1, user_id="agent07@ccc-test")) == [
+        {"type": "text", "text": "083300000001", "style": {"code": True}},
+        {"type": "text", "text": "  "},
+        {"type": "text", "text": "Inbound", "style": {"bold": True}},
+        {"type": "text", "text": " · "},
+        {"type": "emoji", "name": "large_green_circle"},
+        {"type": "text", "text": " active\n四川 乐山 · alicom · flow: 默认联系流 · groups: VIP 热线 · "
+                                 "agent: agent07@ccc-test · tags: M1 · added "},
+        {"type": "date", "timestamp": 1_609_459_200, "format": "{date_short}", "fallback": "2021-01-01"},
+    ]
 
 
 def test_inactive_outbound_number_without_flow_or_group():
-    text = number_text(make_number(active=False, usage="Outbound", contact_flow_name="", skill_groups=()))
+    text = row_text(make_number(active=False, usage="Outbound", contact_flow_name="", skill_groups=()))
     assert "inactive" in text and "no skill group" in text and "flow" not in text
 
 
+def test_a_number_of_unknown_state_and_usage_says_so():
+    assert "?  usage unknown · state unknown" in row_text(make_number(number="", usage="", active=None))
+
+
 @pytest.mark.parametrize(("seconds", "day"), [(1_609_459_200, "2021-01-01"), (1_793_491_199, "2026-10-31"), (0, "1970-01-01")])
-def test_slack_date(seconds, day):
-    assert slack_date(seconds) == f"<!date^{seconds}^{{date_short}}|{day}>"
+def test_utc_day(seconds, day):
+    assert utc_day(seconds) == day
+
+
+@pytest.mark.parametrize("seconds", [None, 1_609_459_200_000_000, 10**30])
+def test_a_time_that_is_no_date_leaves_the_date_out(seconds):
+    assert utc_day(seconds) == ""
+    assert all(run["type"] != "date" for run in row(make_number(created_at=seconds)))
 
 
 def test_problem_message_shows_the_request_id():
@@ -293,6 +374,11 @@ def test_help_lists_instances_only_when_there_are_several():
     assert "another instance" not in single and "`ccc-test`" not in single
     several = blocks_text(help_message(["ccc-test", "ccc-demo"], 10))
     assert "`instance:ID`: look in another instance: `ccc-test`, `ccc-demo`" in several
+
+
+def test_help_offers_instance_in_the_command_only_when_there_is_a_choice():
+    assert "[instance:ID]" not in blocks_text(help_message(["ccc-test"], 10))
+    assert "[page N] [instance:ID]`*" in blocks_text(help_message(["ccc-test", "ccc-demo"], 10))
 
 
 def test_help_is_valid_and_says_the_rows_per_page():

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.errors import Problem
+from bot.errors import MalformedResponse, Problem
 from bot.filters import Query
 from bot.page import Page
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer
 from bot.sandbox.data import make_numbers
-from bot.service import LookupFailed, NumberService, build_client
+from bot.sandbox.server import LONG_TEXT_LENGTH, NON_ASCII_TEXT
+from bot.service import MAX_TEXT_KEPT, LookupFailed, NumberService, build_client, to_api_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_KEY = (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)
@@ -275,10 +276,115 @@ def test_connection_refused_is_unreachable(make_service):
     assert problem.request_id == ""
 
 
-@pytest.mark.parametrize("fault", ["malformed", "no-data"])
+@pytest.mark.parametrize("fault", ["malformed", "no-data", "wrong-shape"])
 def test_an_unreadable_answer_is_malformed(ccc_server, service, fault):
     ccc_server.fail_next(fault)
     assert failure(service).kind == "malformed"
+
+
+@pytest.mark.parametrize("fault", ["close", "reset"])
+def test_a_connection_dropped_without_an_answer_is_retried_invisibly(ccc_server, service, fault):
+    ccc_server.fail_next(fault)
+    assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 2
+
+
+@pytest.mark.parametrize("fault", ["close", "reset"])
+def test_connections_dropped_on_every_attempt_are_explained(ccc_server, make_service, fault):
+    ccc_server.fail_next(fault, 3)
+    problem = failure(make_service(CCC_MAX_ATTEMPTS="3"))
+    assert (problem.kind, problem.request_id) == ("dropped", "")
+    assert ccc_server.calls == 3
+
+
+# --- odd answers ----------------------------------------------------------------------------------
+
+
+def test_unexpected_fields_and_types_are_read_leniently(ccc_server, service):
+    ccc_server.fail_next("unexpected-fields")
+    page = service.page(Query("ccc-test"))
+    records = ccc_server.instances["ccc-test"]
+    assert numbers(page) == [record["Number"] for index, record in enumerate(records[:10]) if index % 4 != 3]
+    assert page.total == len(records)  # TotalCount came as a string
+    first, raw = page.numbers[0], records[0]
+    assert (first.active, first.city, first.province, first.tags, first.skill_groups) == (None, "", "510000", "", ())
+    assert (first.usage, first.contact_flow_name, first.created_at) == (raw["Usage"], raw["ContactFlowName"],
+                                                                        int(raw["CreateTime"]) // 1000)
+
+
+def test_items_without_a_number_leave_gaps_so_no_row_shows_twice(ccc_server, make_service):
+    ccc_server.fail_next("unexpected-fields", 4)  # every API page of 100: pages of 7 rows straddle them
+    shown = [n for page in walk(make_service(NUMBERS_ROWS_PER_PAGE="7"), Query("ccc-test")) for n in numbers(page)]
+    assert shown == [number for index, number in enumerate(expected_numbers(ccc_server)) if index % 100 % 4 != 3]
+    assert ccc_server.calls == 4
+
+
+def test_long_values_are_cut_to_what_is_worth_keeping(ccc_server, service):
+    ccc_server.fail_next("long-values")  # 10,000 characters in every text field
+    first, raw = service.page(Query("ccc-test")).numbers[0], ccc_server.instances["ccc-test"][0]
+    texts = [first.number, first.city, first.contact_flow_name, first.tags, first.skill_groups[0].display_name]
+    assert {len(text) for text in texts} == {MAX_TEXT_KEPT} and all(text.endswith("…") for text in texts)
+    assert first.number.startswith(raw["Number"] * 2) and LONG_TEXT_LENGTH > MAX_TEXT_KEPT
+
+
+def test_non_ascii_arrives_intact(ccc_server, service):
+    ccc_server.fail_next("non-ascii")
+    first = service.page(Query("ccc-test")).numbers[0]
+    assert first.number == f"{ccc_server.instances['ccc-test'][0]['Number']} {NON_ASCII_TEXT}"
+    texts = [first.province, first.city, first.provider, first.contact_flow_name, first.user_id, first.tags,
+             *(text for group in first.skill_groups for text in (group.name, group.display_name))]
+    assert all(text.endswith(NON_ASCII_TEXT) for text in texts)
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ({"TotalCount": 3, "List": None}, (3, 0)),
+    ({"TotalCount": "12", "List": [{"Number": "1"}, "not an item", None, {"Number": ["2"]}]}, (12, 1)),
+    ({"TotalCount": -5, "List": []}, (0, 0)),
+])
+def test_what_a_lenient_reader_still_reads(data, expected):
+    found = to_api_page({"Data": data})
+    assert (found.total, len(found.numbers)) == expected
+    assert len(found.rows) == len(data["List"] or [])
+
+
+@pytest.mark.parametrize("body", [
+    None, "OK", {"Data": []}, {"Data": {"List": []}}, {"Data": {"TotalCount": True, "List": []}},
+    {"Data": {"TotalCount": "１２", "List": []}}, {"Data": {"TotalCount": 1, "List": "08330001"}},
+])
+def test_what_no_reader_can_page_through(body):
+    with pytest.raises(MalformedResponse):
+        to_api_page(body)
+
+
+@pytest.mark.parametrize(("value", "active"), [(True, True), ("FALSE", False), ("yes", None), (1, None), (None, None)])
+def test_active_is_a_boolean_or_unknown(value, active):
+    assert to_api_page({"Data": {"TotalCount": 1, "List": [{"Number": "1", "Active": value}]}}).numbers[0].active is active
+
+
+ODD_FLOW = "Call timed out"
+
+
+@pytest.fixture(scope="module")
+def odd_server() -> Iterator[CccServer]:
+    """An instance in ASCII whose flows say "timed out" and whose first two CreateTimes are no dates."""
+    ascii_only = {"ContactFlowName": ODD_FLOW, "Province": "", "City": "", "SkillGroups": []}
+    records = [{**record, **ascii_only} for record in make_numbers("ccc-odd", 3, seed=5)]
+    records[0]["CreateTime"], records[1]["CreateTime"] = "9" * 20, "１６０９４５９２０００００"  # too late; full-width digits
+    server = CccServer({"ccc-odd": records}).start()
+    yield server
+    server.stop()
+
+
+def test_a_broken_answer_that_says_timed_out_is_malformed_not_a_timeout(odd_server, make_service):
+    odd_server.fail_next("malformed")
+    assert failure(make_service(endpoint=odd_server.endpoint), Query("ccc-odd")).kind == "malformed"
+
+
+def test_create_times_that_are_no_date_are_left_out(odd_server, make_service):
+    page = make_service(endpoint=odd_server.endpoint).page(Query("ccc-odd"))
+    created = int(odd_server.instances["ccc-odd"][2]["CreateTime"]) // 1000
+    assert [number.created_at for number in page.numbers] == [None, None, created]
+    assert {number.contact_flow_name for number in page.numbers} == {ODD_FLOW}
 
 
 # --- documented errors ----------------------------------------------------------------------------

@@ -1,17 +1,22 @@
 """A CCC-compatible HTTP server for ListPhoneNumbers: signature check, filters, paging, documented errors.
 
-Tests steer it through `latency` and `fail_next()`; it counts the calls it served in `calls`.
+Tests steer it through `latency` and `fail_next()` (documented error codes and the FAULTS below); it counts the
+calls it served in `calls`.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -40,8 +45,67 @@ ERRORS = {
     "InternalError": (500, "The request processing has failed due to some unknown error."),
     "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
 }
-# Faults that are not API error codes: "hang" (never answer), "malformed" (truncated JSON), "no-data" (200 without Data)
-FAULTS = ("hang", "malformed", "no-data")
+LONG_TEXT_LENGTH = 10_000
+# CJK, emoji (with a skin tone and a zero-width joiner), right-to-left Arabic and Hebrew, a combining accent
+NON_ASCII_TEXT = "客服热线 📞👩🏽‍💻 مرحبا שלום Ame\u0301lie"
+TEXT_FIELDS = ("Number", "Province", "City", "Provider", "ContactFlowName", "ContactFlowId", "UserId", "Tags")
+GROUP_TEXT_FIELDS = ("SkillGroupId", "Name", "DisplayName")
+
+
+def _no_data(result: dict[str, Any]) -> None:
+    del result["Data"]
+
+
+def _unexpected_fields(result: dict[str, Any]) -> None:
+    """Wrong types, missing and unknown fields that a lenient reader can still show."""
+    data = result["Data"]
+    data["TotalCount"] = str(data["TotalCount"])
+    data["NextToken"] = {"unknown": True}
+    result["Deprecated"] = ["unknown", 1]
+    for index, item in enumerate(data["List"]):
+        item["Active"] = "yes"
+        item["SkillGroups"] = {group["Name"]: group for group in item["SkillGroups"]}
+        item["Tags"] = [item["Tags"]]
+        item["Province"] = 510_000
+        item["Score"] = index / 3
+        del item["City"]
+        if index % 4 == 3:
+            del item["Number"]
+
+
+def _wrong_shape(result: dict[str, Any]) -> None:
+    """Shapes no reader can page through: List is an object, TotalCount is not a count."""
+    data = result["Data"]
+    data["List"] = {str(index): item for index, item in enumerate(data["List"])}
+    data["TotalCount"] = "many"
+
+
+def _long_values(result: dict[str, Any]) -> None:
+    _rewrite_texts(result, lambda text: ((text or "long") * LONG_TEXT_LENGTH)[:LONG_TEXT_LENGTH])
+
+
+def _non_ascii(result: dict[str, Any]) -> None:
+    _rewrite_texts(result, lambda text: f"{text} {NON_ASCII_TEXT}" if text else NON_ASCII_TEXT)
+
+
+def _rewrite_texts(result: dict[str, Any], rewrite: Callable[[str], str]) -> None:
+    for item in result["Data"]["List"]:
+        item.update({field: rewrite(item[field]) for field in TEXT_FIELDS})
+        for group in item["SkillGroups"]:
+            group.update({field: rewrite(group[field]) for field in GROUP_TEXT_FIELDS})
+
+
+# Faults that answer 200 with a body the API does not document; each rewrites a copy of the right answer.
+BODY_FAULTS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "no-data": _no_data,
+    "unexpected-fields": _unexpected_fields,
+    "wrong-shape": _wrong_shape,
+    "long-values": _long_values,
+    "non-ascii": _non_ascii,
+}
+# Faults that are not API error codes: "hang" (never answer), "close" and "reset" (end the connection without an
+# answer, with a FIN or an RST), "malformed" (JSON cut in half), and the BODY_FAULTS.
+FAULTS = ("hang", "close", "reset", "malformed", *BODY_FAULTS)
 
 
 class ApiError(Exception):
@@ -177,9 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.server.next_fault()
         if self.server.latency:
             time.sleep(self.server.latency)
-        if fault == "hang":
-            self.server._stopping.wait(120)
-            self.close_connection = True
+        if fault in ("hang", "close", "reset"):
+            self._drop(fault)
             return
         request_id = str(uuid.uuid4()).upper()
         url = urlsplit(self.path)
@@ -196,10 +259,20 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             self._send(e.status, {"RequestId": request_id, "Code": e.code, "Message": str(e), "HttpStatusCode": e.status})
             return
-        if fault == "no-data":
-            result.pop("Data")
+        if fault in BODY_FAULTS:
+            result = copy.deepcopy(result)  # the answer holds the server's own records
+            BODY_FAULTS[fault](result)
         payload = json.dumps({"RequestId": request_id, **result}, ensure_ascii=False).encode()
         self._send(200, payload[: len(payload) // 2] if fault == "malformed" else payload)
+
+    def _drop(self, fault: str) -> None:
+        """End the exchange without an answer: hang (until the server stops, 120 s at most), close, or reset."""
+        if fault == "hang":
+            self.server._stopping.wait(120)
+        elif fault == "reset":  # a zero linger time makes close() send an RST instead of a FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        self.close_connection = True
 
     def _send(self, status: int, payload: Any) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()

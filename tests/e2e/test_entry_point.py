@@ -58,10 +58,11 @@ def test_a_rejected_bot_token_stops_start_up_with_a_clear_line(ccc: CccServer, s
 
 
 def test_app_token_selects_socket_mode(ccc: CccServer, slack: SlackServer) -> None:
-    result = run_bot(env=bot_env(ccc, slack, SLACK_APP_TOKEN="xapp-1-e2e"), timeout=30)
+    """The app token goes to apps.connections.open, and a rejected one stops start-up (test_socket_mode.py: accepted)."""
+    result = run_bot(env=bot_env(ccc, slack, SLACK_APP_TOKEN="xapp-1-bad-e2e"), timeout=30)
     assert result.returncode == 2
     assert "numbers: SLACK_APP_TOKEN: Slack did not accept it for Socket Mode: invalid_auth" in result.stderr
-    assert ("apps.connections.open", "Bearer xapp-1-e2e") in slack.api_calls
+    assert ("apps.connections.open", "Bearer xapp-1-bad-e2e") in slack.api_calls
 
 
 def test_http_mode_on_the_sandbox(slack: SlackServer, tmp_path) -> None:  # noqa: ANN001

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from darabonba.runtime import RuntimeOptions
 from bot.config import load_settings
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.sandbox.data import FIRST_ADDED_MS, LAST_ADDED_MS, make_numbers
+from bot.sandbox.server import FAULTS, GROUP_TEXT_FIELDS, LONG_TEXT_LENGTH, NON_ASCII_TEXT, TEXT_FIELDS
 from bot.service import build_client
 
 USAGES = {"Inbound", "Outbound", "Bidirection"}
@@ -113,6 +117,109 @@ def test_calls_are_counted_and_faults_are_served_in_order(client, ccc_server):
 def test_an_unknown_fault_is_refused(ccc_server):
     with pytest.raises(ValueError, match="unknown fault"):
         ccc_server.fail_next("Teapot")
+
+
+# --- faults without an answer ---------------------------------------------------------------------
+
+
+def raw_post(server: CccServer) -> socket.socket:
+    """A connection that has sent one POST (unsigned: these faults strike before the signature check)."""
+    host, port = server.endpoint.split(":")
+    connection = socket.create_connection((host, int(port)), timeout=5)
+    connection.sendall(b"POST /?Action=ListPhoneNumbers HTTP/1.1\r\nHost: ccc\r\nContent-Length: 0\r\n\r\n")
+    return connection
+
+
+def test_close_ends_the_connection_without_a_byte(ccc_server):
+    ccc_server.fail_next("close")
+    with raw_post(ccc_server) as connection:
+        assert connection.recv(1024) == b""
+
+
+def test_reset_resets_the_connection_without_a_byte(ccc_server):
+    ccc_server.fail_next("reset")
+    with raw_post(ccc_server) as connection, pytest.raises(ConnectionResetError):
+        connection.recv(1024)
+
+
+def test_hang_sends_nothing(ccc_server):
+    ccc_server.fail_next("hang")
+    with raw_post(ccc_server) as connection:
+        connection.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            connection.recv(1024)
+
+
+def test_the_call_after_a_dropped_one_is_answered(client, ccc_server):
+    ccc_server.fail_next("reset")
+    ccc_server.fail_next("close")
+    for _ in range(2):
+        with raw_post(ccc_server) as connection, contextlib.suppress(ConnectionResetError):
+            connection.recv(1024)
+    assert list_numbers(client).data.total_count == len(ccc_server.instances["ccc-test"])
+
+
+# --- faults in a 200 answer -----------------------------------------------------------------------
+
+
+def answer(client: CccClient, fault: str, server: CccServer) -> dict[str, Any]:
+    """The JSON body of a 200 answer with `fault`: all of ccc-test's first 100 numbers, as the SDK received them.
+
+    (When its models cannot hold a body, the SDK keeps it as sent in to_map().)"""
+    server.fail_next(fault)
+    request = ccc_models.ListPhoneNumbersRequest(instance_id="ccc-test", page_size=100)
+    return client.list_phone_numbers_with_options(request, RuntimeOptions()).to_map()["body"]
+
+
+def texts(item: dict[str, Any]) -> list[Any]:
+    """Every text field of an item and of its skill groups."""
+    groups = item["SkillGroups"]
+    return [item[f] for f in TEXT_FIELDS] + [g[f] for g in groups for f in GROUP_TEXT_FIELDS]
+
+
+def test_unexpected_fields_and_types(client, ccc_server):
+    records = ccc_server.instances["ccc-test"][:100]
+    data = answer(client, "unexpected-fields", ccc_server)["Data"]
+    assert data["TotalCount"] == str(len(ccc_server.instances["ccc-test"])) and "NextToken" in data
+    assert [item.get("Number") for item in data["List"]] == [
+        None if index % 4 == 3 else record["Number"] for index, record in enumerate(records)]
+    for item, record in zip(data["List"], records, strict=True):
+        assert item["Active"] == "yes" and item["Tags"] == [record["Tags"]] and "City" not in item and "Score" in item
+        assert isinstance(item["SkillGroups"], dict) and len(item["SkillGroups"]) == len(record["SkillGroups"])
+
+
+def test_wrong_shape(client, ccc_server):
+    data = answer(client, "wrong-shape", ccc_server)["Data"]
+    assert data["TotalCount"] == "many"
+    assert isinstance(data["List"], dict) and data["List"]["0"]["Number"] == ccc_server.instances["ccc-test"][0]["Number"]
+
+
+def test_long_values_fill_every_text_field(client, ccc_server):
+    items = answer(client, "long-values", ccc_server)["Data"]["List"]
+    assert len(items) == 100 and any(item["SkillGroups"] for item in items)
+    assert {len(text) for item in items for text in texts(item)} == {LONG_TEXT_LENGTH}
+    records = ccc_server.instances["ccc-test"][:100]
+    assert all(item["Number"].startswith(record["Number"]) for item, record in zip(items, records, strict=True))
+
+
+def test_non_ascii_in_every_text_field(client, ccc_server):
+    items = answer(client, "non-ascii", ccc_server)["Data"]["List"]
+    assert all(text.endswith(NON_ASCII_TEXT) for item in items for text in texts(item))
+    assert [item["Number"].split(" ")[0] for item in items] == [r["Number"] for r in ccc_server.instances["ccc-test"][:100]]
+
+
+@pytest.mark.parametrize("fault", ["unexpected-fields", "wrong-shape", "long-values", "non-ascii", "no-data"])
+def test_a_body_fault_leaves_the_data_alone(client, ccc_server, fault):
+    before = copy.deepcopy(ccc_server.instances)
+    answer(client, fault, ccc_server)
+    assert ccc_server.instances == before
+    assert list_numbers(client, page_size=100).data.list[0].number == before["ccc-test"][0]["Number"]
+
+
+def test_every_fault_is_accepted(ccc_server):
+    for fault in FAULTS:
+        ccc_server.fail_next(fault)
+    ccc_server.clear_faults()
 
 
 def test_each_server_has_its_own_port_and_data():
