@@ -48,6 +48,8 @@ ERRORS = {
 LONG_TEXT_LENGTH = 10_000
 # CJK, emoji (with a skin tone and a zero-width joiner), right-to-left Arabic and Hebrew, a combining accent
 NON_ASCII_TEXT = "客服热线 📞👩🏽‍💻 مرحبا שלום Ame\u0301lie"
+# Everything Slack could turn into a ping, a link or formatting, if a bot passed it on as mrkdwn
+INJECTION_TEXT = "<!channel> <!here> <@U0BOSS> <#C0ALL> <http://evil.example|click> *bold* _it_ ~st~ `tick` & co"
 TEXT_FIELDS = ("Number", "Province", "City", "Provider", "ContactFlowName", "ContactFlowId", "UserId", "Tags")
 GROUP_TEXT_FIELDS = ("SkillGroupId", "Name", "DisplayName")
 
@@ -88,6 +90,10 @@ def _non_ascii(result: dict[str, Any]) -> None:
     _rewrite_texts(result, lambda text: f"{text} {NON_ASCII_TEXT}" if text else NON_ASCII_TEXT)
 
 
+def _injection(result: dict[str, Any]) -> None:
+    _rewrite_texts(result, lambda text: f"{text} {INJECTION_TEXT}" if text else INJECTION_TEXT)
+
+
 def _rewrite_texts(result: dict[str, Any], rewrite: Callable[[str], str]) -> None:
     for item in result["Data"]["List"]:
         item.update({field: rewrite(item[field]) for field in TEXT_FIELDS})
@@ -102,6 +108,7 @@ BODY_FAULTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "wrong-shape": _wrong_shape,
     "long-values": _long_values,
     "non-ascii": _non_ascii,
+    "injection": _injection,
 }
 # Faults that are not API error codes: "hang" (never answer), "close" and "reset" (end the connection without an
 # answer, with a FIN or an RST), "malformed" (JSON cut in half), and the BODY_FAULTS.

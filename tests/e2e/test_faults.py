@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.sandbox import CccServer
-from bot.sandbox.server import NON_ASCII_TEXT
+from bot.sandbox.server import INJECTION_TEXT, NON_ASCII_TEXT
 from harness.process import BotProcess, free_port
 from harness.slack import Reply, Sent, SlackClient, SlackServer
 from tests.e2e.conftest import SIGNING_SECRET, bot_env
@@ -163,6 +163,44 @@ def test_non_ascii_is_shown_intact(user: SlackClient, slack: SlackServer, ccc: C
     reply = answered_once(slack, user.command(pattern))
     assert all(f"{number} {NON_ASCII_TEXT}" in reply.text for number in matching(ccc, pattern)[:10])
     assert reply.text.count(NON_ASCII_TEXT) >= 3 * 10  # the number, the provider, the groups ... of each row
+
+
+def slack_markup(reply: Reply) -> list[str]:
+    """Everything in the reply that Slack would turn into a ping, a link or a mention."""
+    found = []
+    for block in reply.blocks:
+        for element in _rich_text_elements(block):
+            if element["type"] not in ("text", "emoji", "date"):
+                found.append(element["type"])
+        for text in _mrkdwn_texts(block):
+            found += [token for token in ("<!", "<@", "<#", "<http") if token in text]
+    return found
+
+
+def _rich_text_elements(block: dict[str, Any]) -> list[dict[str, Any]]:
+    sections = block.get("elements", []) if block.get("type") == "rich_text" else []
+    return [element for section in sections for element in section.get("elements", [])]
+
+
+def _mrkdwn_texts(block: dict[str, Any]) -> list[str]:
+    objects = [block.get("text") or {}, *block.get("fields", []), *block.get("elements", [])]
+    return [o.get("text", "") for o in objects if isinstance(o, dict) and o.get("type") == "mrkdwn"]
+
+
+def test_slack_markup_in_every_ccc_field_is_shown_literally(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
+    pattern = fresh_pattern()
+    ccc.fail_next("injection")
+    reply = answered_once(slack, user.command(pattern))
+    assert slack_markup(reply) == []
+    assert reply.numbers() == [f"{number} {INJECTION_TEXT}" for number in matching(ccc, pattern)[:10]]
+    texts = [e.get("text", "") for block in reply.blocks for e in _rich_text_elements(block)]
+    assert sum(INJECTION_TEXT in text for text in texts) >= 10  # shown as typed in CCC, not escaped, not formatted
+
+
+def test_slack_markup_typed_by_the_user_is_shown_literally(user: SlackClient, slack: SlackServer) -> None:
+    reply = answered_once(slack, user.command("0833 <!channel> *bold* <@U0BOSS>"))
+    assert slack_markup(reply) == []
+    assert "&lt;!channel&gt;" in reply.text
 
 
 # --- a CCC_ENDPOINT where nothing listens ---------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 from bot.sandbox import CccServer
 from harness.slack import SlackClient, SlackServer
@@ -136,13 +137,16 @@ def test_a_doctored_button_value_is_refused_without_calling_ccc(user: SlackClien
     assert ccc.calls == before
 
 
-def test_forged_and_stale_signatures_get_401_and_do_nothing(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
+def test_forged_stale_and_missing_signatures_get_401_and_do_nothing(user: SlackClient, slack: SlackServer, ccc: CccServer) -> None:
     before = ccc.calls
     forged = user.command("0833", signature="v0=" + "0" * 64)
     stale = user.command("0833", timestamp=int(time.time()) - 600)
-    assert forged.status == 401 and stale.status == 401
+    request = user.signed_command("0833")
+    missing = user.send(replace(request, headers={k: v for k, v in request.headers.items() if k != "X-Slack-Signature"}))
+    no_time = user.send(replace(request, headers={k: v for k, v in request.headers.items() if k != "X-Slack-Request-Timestamp"}))
+    assert forged.status == stale.status == missing.status == no_time.status == 401
     time.sleep(0.5)
-    assert not slack.replies_to(forged.response_url) and not slack.replies_to(stale.response_url)
+    assert not any(slack.replies_to(s.response_url) for s in (forged, stale, missing, no_time))
     assert ccc.calls == before
 
 
