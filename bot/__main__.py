@@ -45,7 +45,7 @@ def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import SlackSetupError, build_service, configure_logging, create_app, finish_in_flight
+    from bot.app import SlackSetupError, build_service, configure_logging, create_app, finish_in_flight, freeze_startup_objects
 
     configure_logging(settings)
     try:
@@ -58,6 +58,7 @@ def _socket_mode(settings: Settings) -> int:
     except SlackApiError as e:
         print(f"numbers: SLACK_APP_TOKEN: Slack did not accept it for Socket Mode: {e.response.get('error')}", file=sys.stderr)
         return 2
+    freeze_startup_objects()
     logger = logging.getLogger(__name__)
     logger.info("connected to Slack in Socket Mode")
     _wait_for_signal()

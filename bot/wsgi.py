@@ -39,15 +39,17 @@ class Application:
 
 def make_application(settings: Settings) -> Application:
     # Imported here, after load_settings() has read .env: the SDK's credential chain reads the environment on import.
-    from bot.app import SlackSetupError, build_service, configure_logging, create_app
+    from bot.app import SlackSetupError, build_service, configure_logging, create_app, freeze_startup_objects
 
     require_instance(settings)
     configure_logging(settings)
     try:
-        return Application(create_app(settings, build_service(settings)))
+        application = Application(create_app(settings, build_service(settings)))
     except SlackSetupError as e:
         print(f"numbers: {e}", file=sys.stderr, flush=True)
         raise SystemExit(Arbiter.WORKER_BOOT_ERROR) from None  # gunicorn then stops instead of rebooting workers forever
+    freeze_startup_objects()
+    return application
 
 
 def __getattr__(name: str) -> Any:
