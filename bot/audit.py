@@ -41,7 +41,8 @@ def audit_line(event: str, who: Who, outcome: str, *, query: Query | None = None
     }
     if query is not None:
         entry |= {"instance": query.instance_id, "page": query.page,
-                  "filters": {"pattern": query.pattern or None, "usage": query.usage, "active": query.active}}
+                  "filters": {"pattern": query.pattern or None, "usage": query.usage, "active": query.active,
+                              **dict(query.row_filters)}}
     if page is not None:
         entry |= {"page": page.query.page, "results": page.total, "shown": len(page.numbers)}
     if problem is not None:

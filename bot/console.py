@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings, has_alibaba_credentials
 from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, max_page_for, parse_command
-from bot.formatters import detail_parts, headline, summary_line
+from bot.formatters import detail_parts, headline, summary_line, truncation_note
 from bot.page import Page, PhoneNumber
 from bot.service import LookupFailed, NumberService
 
@@ -92,7 +92,7 @@ def render_page(page: Page) -> str:
     if page.clamped:
         lines.append(f"There is no page {page.requested_page:,}; this is the last one.")
     if page.truncated:
-        lines.append(f"{page.total:,} numbers match, but CCC lists only the first 10,000: add a pattern or filter.")
+        lines.append(truncation_note(page))
     lines.append("")
     for row, number in enumerate(page.numbers, start=page.first_row):
         lines.extend(render_number(row, number))

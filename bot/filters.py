@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -27,7 +28,14 @@ HELP_WORDS = ("help", "?", "-h", "--help", "帮助")
 PATTERN_RE = re.compile(r"\+?[0-9][0-9-]*")
 INSTANCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 QUOTED_LENGTH = 80  # a word echoed in an error is clipped to this (an instance ID has up to 64 characters)
-VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "page", "instance:")
+# Filters ListPhoneNumbers lacks, applied by the service to the rows it fetched; typed as `province:四川`.
+ROW_FILTERS = ("province", "city", "provider", "group", "agent", "tag", "flow")
+FILTER_EXAMPLES = {"province": "province:四川", "city": "city:乐山", "provider": "provider:alicom",
+                   "group": 'group:"VIP 热线"', "agent": "agent:agent07", "tag": "tag:M1", "flow": "flow:IVR"}
+MAX_FILTER_VALUE = 64
+QUOTES = '"“”'  # a value with spaces goes in quotes; Slack and CJK keyboards may type the curly ones
+TOKEN_RE = re.compile(r'[A-Za-z]+:["“][^"“”]*["”]|\S+')  # `group:"VIP 热线"` is one word
+VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "page", "instance:", *(f"{name}:" for name in ROW_FILTERS))
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Query:
     usage: str | None = None
     active: bool | None = None
     page: int = 1
+    row_filters: tuple[tuple[str, str], ...] = ()  # (ROW_FILTERS name, value), in ROW_FILTERS order
 
     def at_page(self, page: int) -> Query:
         return replace(self, page=page)
@@ -54,6 +63,7 @@ class Query:
             parts.append(self.usage.lower())
         if self.active is not None:
             parts.append("active" if self.active else "inactive")
+        parts += [f"{name} {quote(value)}" for name, value in self.row_filters]
         return " · ".join(parts) if parts else "all numbers"
 
 
@@ -66,9 +76,14 @@ class QueryError(ValueError):
     """The command text cannot become a Query; the message says why in words a user understands."""
 
 
+class UnknownWord(QueryError):
+    """A word that is no part of the grammar (a typo, most likely)."""
+
+
 def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str], max_page: int) -> Query | HelpRequest:
     """Turn `/numbers` text into a Query (or a HelpRequest). Raises QueryError naming the problem."""
-    tokens = text.replace("\u3000", " ").replace("：", ":").split()  # full-width space and colon, as a CJK keyboard types
+    # full-width space and colon, as a CJK keyboard types them
+    tokens = TOKEN_RE.findall(text.replace("\u3000", " ").replace("：", ":"))
     if any(t.lower() in HELP_WORDS for t in tokens):
         return HelpRequest()
     found: dict[str, tuple[str, object]] = {}  # filter name -> (the word the user typed, value)
@@ -83,6 +98,9 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
             _set(found, "page", token, _page_number(token[5:], max_page))
         elif word.startswith("instance:"):
             _set(found, "instance", token, _instance(token[9:], allowed_instances))
+        elif ":" in word and word.partition(":")[0] in ROW_FILTERS:
+            name, _, value = token.partition(":")
+            _set(found, name.lower(), token, _filter_value(name.lower(), value.strip(QUOTES).strip()))
         elif word in USAGE_ALIASES:
             _set(found, "usage", token, USAGE_ALIASES[word])
         elif word in ACTIVE_ALIASES:
@@ -90,7 +108,7 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
         elif PATTERN_RE.fullmatch(token):
             _set(found, "pattern", token, _pattern(token))
         else:
-            raise QueryError(_unknown_word(token))
+            raise UnknownWord(_unknown_word(token))
         index += 1
     return Query(
         instance_id=str(found.get("instance", (None, default_instance))[1]),
@@ -98,36 +116,63 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
         usage=found.get("usage", (None, None))[1],  # type: ignore[arg-type]
         active=found.get("active", (None, None))[1],  # type: ignore[arg-type]
         page=int(found.get("page", (None, 1))[1]),  # type: ignore[call-overload]
+        row_filters=tuple((name, str(found[name][1])) for name in ROW_FILTERS if name in found),
     )
 
 
 def encode_value(query: Query) -> str:
     """The button value that carries the whole lookup, so any process can serve the next click."""
-    data = {"i": query.instance_id, "q": query.pattern, "u": query.usage, "a": query.active, "p": query.page}
-    return json.dumps({"v": 1, **data}, separators=(",", ":"))
+    data = {"i": query.instance_id, "q": query.pattern, "u": query.usage, "a": query.active, "p": query.page,
+            "f": dict(query.row_filters)}
+    # ensure_ascii=False: a CJK value costs one character of Slack's 2,000, not six. A lone surrogate, which UTF-8
+    # cannot carry, becomes the JSON escape \udXXX that reads back as the same character.
+    text = json.dumps({"v": 2, **data}, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+VALUE_KEYS = {1: {"v", "i", "q", "u", "a", "p"}, 2: {"v", "i", "q", "u", "a", "p", "f"}}  # version -> keys
+DAMAGED = "That button's data is damaged; run the command again."
 
 
 def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: int) -> Query:
-    """Check a button value that came back from Slack and rebuild its Query; QueryError when it is not ours."""
+    """Check a button value that came back from Slack and rebuild its Query; QueryError when it is not ours.
+
+    Version 1 (before the row filters) is still read, for buttons already posted."""
     if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:
         raise QueryError("That button is not one this bot made.")
     try:
         data = json.loads(value)
     except (ValueError, RecursionError):  # RecursionError: brackets nested deeper than the parser goes
-        raise QueryError("That button's data is damaged; run the command again.") from None
-    if not isinstance(data, dict) or set(data) != {"v", "i", "q", "u", "a", "p"} or not _is_int(data["v"]) or data["v"] != 1:
+        raise QueryError(DAMAGED) from None
+    if not isinstance(data, dict) or not _is_int(data.get("v")) or set(data) != VALUE_KEYS.get(data["v"]):
         raise QueryError("That button is from another version of this bot; run the command again.")
     instance, pattern, usage, active, page = data["i"], data["q"], data["u"], data["a"], data["p"]
     if not isinstance(instance, str) or not isinstance(pattern, str) or not re.fullmatch(r"[0-9]*", pattern):
-        raise QueryError("That button's data is damaged; run the command again.")
+        raise QueryError(DAMAGED)
     if usage not in (None, *USAGES) or not (active is None or type(active) is bool) or not _is_int(page):
-        raise QueryError("That button's data is damaged; run the command again.")
+        raise QueryError(DAMAGED)
     if len(pattern) > MAX_PATTERN_LENGTH:
-        raise QueryError("That button's data is damaged; run the command again.")
+        raise QueryError(DAMAGED)
+    row_filters = _decoded_row_filters(data.get("f", {}))
     _instance(instance, allowed_instances)
     if not 1 <= page <= max_page:
         raise QueryError(f"That button points at page {page}, outside 1-{max_page}; run the command again.")
-    return Query(instance_id=instance, pattern=pattern, usage=usage, active=active, page=page)
+    return Query(instance_id=instance, pattern=pattern, usage=usage, active=active, page=page, row_filters=row_filters)
+
+
+def _decoded_row_filters(raw: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, dict) or not set(raw) <= set(ROW_FILTERS):
+        raise QueryError(DAMAGED)
+    if not all(isinstance(value, str) and is_filter_value(value) for value in raw.values()):
+        raise QueryError(DAMAGED)
+    return tuple((name, raw[name]) for name in ROW_FILTERS if name in raw)
+
+
+def is_filter_value(value: str) -> bool:
+    """1-64 characters, no quote, no control character and no lone surrogate, no space at either end."""
+    if not 0 < len(value) <= MAX_FILTER_VALUE or value != value.strip() or any(q in value for q in QUOTES):
+        return False
+    return not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
 
 
 def max_page_for(rows_per_page: int) -> int:
@@ -156,7 +201,8 @@ def _set(found: dict[str, tuple[str, object]], name: str, word: str, value: obje
     found[name] = (word, value)
 
 
-_FILTER_WORDS = {"usage": "usages", "active": "states (active/inactive)", "page": "page numbers", "instance": "instances"}
+_FILTER_WORDS = {"usage": "usages", "active": "states (active/inactive)", "page": "page numbers", "instance": "instances",
+                 **{name: f"{name} filters" for name in ROW_FILTERS}}
 
 
 def _pattern(token: str) -> str:
@@ -164,6 +210,16 @@ def _pattern(token: str) -> str:
     if len(digits) > MAX_PATTERN_LENGTH:
         raise QueryError(f"The number pattern is too long ({len(digits)} digits); use at most {MAX_PATTERN_LENGTH}.")
     return digits
+
+
+def _filter_value(name: str, value: str) -> str:
+    if not value:
+        raise QueryError(f"{_quoted(name + ':')} needs a value after it, e.g. {_quoted(FILTER_EXAMPLES[name])}.")
+    if not is_filter_value(value):
+        raise QueryError(f"{_quoted(f'{name}:{value}')} is not a {name} I can look for: use at most "
+                         f"{MAX_FILTER_VALUE} characters, no quotes inside, and quotes around a value with spaces.")
+    return value
+
 
 
 def _page_number(raw: str, max_page: int) -> int:
@@ -201,7 +257,13 @@ def _unknown_word(token: str) -> str:
 def command_text(query: Query) -> str:
     """The `/numbers` text that gives this query back (the inverse of parse_command), instance included."""
     words = [query.pattern, (query.usage or "").lower(), {True: "active", False: "inactive"}.get(query.active, "")]
+    words += [filter_word(name, value) for name, value in query.row_filters]
     if query.page > 1:
         words.append(f"page {query.page}")
     words.append(f"instance:{query.instance_id}")
     return " ".join(w for w in words if w)
+
+
+def filter_word(name: str, value: str) -> str:
+    """A row filter as typed: `tag:M1`, or `group:"VIP 热线"` when the value has a space."""
+    return f'{name}:"{value}"' if any(c.isspace() for c in value) else f"{name}:{value}"

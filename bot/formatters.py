@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -21,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.errors import Problem
-from bot.filters import Query, command_text, encode_value
+from bot.filters import Query, command_text, encode_value, filter_word, is_filter_value
 from bot.page import Page, PhoneNumber
 
 ACTION_PREV, ACTION_NEXT, ACTION_SHARE = "numbers_prev", "numbers_next", "numbers_share"
@@ -29,7 +31,7 @@ MAX_BLOCKS = 50
 MAX_TEXT = 2000  # our own cap for any one text, under Slack's 3000 for a section
 MAX_VALUE = 120  # one CCC value (a flow name, a tag) shown at most this long
 GROUPS_LIMIT = 300  # all of a number's skill group names together
-SHARE_LIMIT = 300  # the command that reproduces a shared page
+SHARE_LIMIT = 800  # the command that reproduces a shared page: room for every filter at its longest
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
 SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a UTF-16 pair, alone: JSON can carry it, UTF-8 cannot
@@ -93,8 +95,7 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
     if page.clamped:
         blocks.append(_context(f"There is no page {page.requested_page:,}; this is the last one."))
     if page.truncated:
-        blocks.append(_section(f":warning: {page.total:,} numbers match, but CCC lists only the first 10,000. "
-                               "Add a number pattern or a filter to narrow it."))
+        blocks.append(_section(f":warning: {truncation_note(page)}"))
     if not page.numbers:
         blocks.append(_section("Nothing matches. Try a shorter number pattern, or drop a filter."))
     else:
@@ -106,6 +107,15 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
     else:
         blocks.extend(_buttons(page))
     return _message(f"{headline(query, page.total)}: {summary_line(page)}", blocks)
+
+
+def truncation_note(page: Page) -> str:
+    """Why a result may be incomplete (CCC lists at most 10,000 numbers), in plain text."""
+    if page.searched is None:
+        return (f"{page.total:,} numbers match, but CCC lists only the first 10,000. "
+                "Add a number pattern or a filter to narrow it.")
+    return (f"CCC has {page.searched:,} numbers for the pattern, usage and state asked, but lists only the first "
+            "10,000: the matches here come from those. Add a number pattern, a usage or a state to search them all.")
 
 
 def number_block(number: PhoneNumber) -> RichTextBlock:
@@ -169,22 +179,62 @@ def notice_message(text: str) -> Message:
     return _message(text, [_section(f":information_source: {escape(printable(text))}")])
 
 
-def help_message(instances: Sequence[str], rows_per_page: int) -> Message:
+STATIC_EXAMPLES = ("0833 inbound", "0833 province:四川", 'group:"VIP 热线" active', "outbound inactive tag:M1", "400 page 2")
+
+
+def help_examples(sample: Iterable[PhoneNumber]) -> tuple[str, ...]:
+    """Example commands made of what an instance really holds (its commonest area code, province and skill group),
+    falling back on STATIC_EXAMPLES for what `sample` lacks."""
+    sample = list(sample)
+    area = _commonest(area_code(n.number) for n in sample) or "0833"
+    province = _commonest(n.province for n in sample)
+    group = _commonest(g.display_name or g.name for n in sample for g in n.skill_groups)
+    live = [f"{area} inbound", f"{area} province:{province}" if province else "",
+            f"{filter_word('group', group)} active" if group else ""]
+    return tuple(dict.fromkeys(example for example in [*live, *STATIC_EXAMPLES] if example))[:len(STATIC_EXAMPLES)]
+
+
+def closest_example(text: str, examples: Sequence[str]) -> str:
+    """ "Closest example: `/numbers …`": the example most like what the user typed, as text for notice_message."""
+    best = max(examples, key=lambda example: difflib.SequenceMatcher(None, text.lower(), example.lower()).ratio())
+    return f"Closest example: `/numbers {best.replace('`', 'ˋ')}`"
+
+
+def area_code(number: str) -> str:
+    """A Chinese landline's area code: 010 and 02X have three digits, the other 0XXX four; "" for other numbers."""
+    if not re.fullmatch(r"0[0-9]{9,11}", number):
+        return ""
+    return number[:3] if number[1] in "12" else number[:4]
+
+
+def _commonest(values: Iterable[str]) -> str:
+    """The value seen most often, ties to the first seen; "" when there is none a filter can carry."""
+    counts = Counter(value for value in values if value and is_filter_value(value))
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def help_message(instances: Sequence[str], rows_per_page: int, examples: Sequence[str] = STATIC_EXAMPLES) -> Message:
     choice = " [instance:ID]" if len(instances) > 1 else ""
     lines = [
-        f"*`/numbers [PATTERN] [inbound|outbound|bidirection] [active|inactive] [page N]{choice}`*",
+        f"*`/numbers [PATTERN] [inbound|outbound|bidirection] [active|inactive] [province: city: provider: group: "
+        f"agent: tag: flow:] [page N]{choice}`*",
         "Lists the phone numbers of the contact center, privately, "
         f"{rows_per_page} at a time. Words go in any order, any case.",
         "• `PATTERN`: digits anywhere in the number, e.g. `0833` or `0011`",
         "• usage: `inbound` (`in`, `呼入`), `outbound` (`out`, `呼出`), `bidirection` (`both`, `bi`, `呼入和呼出`)",
         "• state: `active` (`可用`) or `inactive` (`不可用`)",
+        "• `province:` `city:` `provider:` `agent:` `tag:` the exact value, any case, e.g. `province:四川`, `tag:M1`; "
+        "`agent:` takes a user ID, with or without `@instance`",
+        "• `group:` `flow:` part of a skill group's name or a contact flow's name; quote a value with spaces: "
+        "`group:\"VIP 热线\"`. These filters search the first 10,000 numbers of the others, so add a pattern "
+        "if you can: the first answer may take a few seconds",
         "• `page N`: jump to a page; *Prev* and *Next* buttons page from there",
         "• *Share* posts the page you see to the channel, saying you shared it",
     ]
     if len(instances) > 1:
         lines.append("• `instance:ID`: look in another instance: " + ", ".join(map(code_span, instances)))
-    examples = "Examples: `/numbers 0833 inbound` · `/numbers outbound inactive` · `/numbers 400 page 2`"
-    return _message("How to use /numbers", [_section("\n".join(lines)), _context(examples)])
+    shown = " · ".join(code_span("/numbers " + example) for example in examples)
+    return _message("How to use /numbers", [_section("\n".join(lines)), _context(f"Examples: {shown}")])
 
 
 def to_blocks_json(blocks: Sequence[Block]) -> list[dict[str, Any]]:

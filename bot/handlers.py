@@ -20,12 +20,14 @@ from bot.access import Access
 from bot.audit import Who
 from bot.config import Settings
 from bot.errors import BUG, Problem
-from bot.filters import HelpRequest, Query, QueryError, decode_value, max_page_for, parse_command
+from bot.filters import HelpRequest, Query, QueryError, UnknownWord, decode_value, max_page_for, parse_command
 from bot.formatters import (
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
     Message,
+    closest_example,
+    help_examples,
     help_message,
     notice_message,
     page_message,
@@ -84,11 +86,14 @@ class Listeners:
             parsed = parse_command(text, default_instance=self.default_instance,
                                    allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
-            _reply(respond, "command", who, notice_message(str(e)), response_type="ephemeral")
+            # an unknown word never calls CCC: its examples are live only if the help has fetched them already
+            hint = f" {closest_example(text, self.examples(fetch=False))}" if isinstance(e, UnknownWord) else ""
+            _reply(respond, "command", who, notice_message(f"{e}{hint}"), response_type="ephemeral")
             audit.record("command", who, "invalid", text=text)
             return
         if isinstance(parsed, HelpRequest):
-            _reply(respond, "command", who, help_message(self.instances, self.service.rows_per_page), response_type="ephemeral")
+            message = help_message(self.instances, self.service.rows_per_page, self.examples())
+            _reply(respond, "command", who, message, response_type="ephemeral")
             audit.record("command", who, "help", text=text)
             return
         answer = self.lookup(parsed)
@@ -118,6 +123,13 @@ class Listeners:
         shared = answer.problem is None
         _reply(respond, "share", who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
         self._audit("share", who, query, answer, started)
+
+    def examples(self, fetch: bool = True) -> tuple[str, ...]:
+        """Example commands from the default instance's first API page (cached); static ones if CCC fails."""
+        try:
+            return help_examples(self.service.sample(self.default_instance, fetch=fetch))
+        except LookupFailed:
+            return help_examples(())
 
     def lookup(self, query: Query, shared_by: str | None = None) -> Answer:
         """The answer to a query: a page (masked for the channel when shared and so configured) or a problem. Never raises."""

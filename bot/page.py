@@ -42,13 +42,16 @@ class PhoneNumber:
 
 @dataclass(frozen=True)
 class Page:
-    """Rows `first_row`..`last_row` (1-based) of `total` matches; `query.page` is the page shown."""
+    """Rows `first_row`..`last_row` (1-based) of `total` matches; `query.page` is the page shown.
+
+    With row filters, `total` counts the rows that passed them, out of the `searched` ones."""
 
     query: Query
     numbers: tuple[PhoneNumber, ...]
     total: int
     rows_per_page: int
     requested_page: int
+    searched: int | None = None  # with row filters: CCC's count for the API filters, whose first 10,000 were searched
 
     @property
     def reachable(self) -> int:
@@ -56,7 +59,8 @@ class Page:
 
     @property
     def truncated(self) -> bool:
-        return self.total > MAX_REACHABLE
+        """CCC holds more matches than it lists (10,000): rows past those were neither shown nor searched."""
+        return (self.total if self.searched is None else self.searched) > MAX_REACHABLE
 
     @property
     def page_count(self) -> int:

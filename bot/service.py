@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import unicodedata
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,7 @@ from bot.filters import MAX_REACHABLE, Query, max_page_for
 from bot.page import Page, PhoneNumber, SkillGroup, rows_window
 
 API_PAGE_SIZE = 100  # the API's maximum: fewest calls, and most Next clicks are cache hits
+WALK_THREADS = 4  # API pages fetched at once (for the whole process) while a row filter walks a result
 RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError"]
 RETRIED_EXCEPTIONS = ["ServerException", "ThrottlingException", "RetryError"]  # RetryError: timeouts, refused
 # Any one CCC text is cut to this: more than a message shows, and the cache cannot fill with megabytes of one field.
@@ -71,7 +76,8 @@ def build_client(settings: Settings, access_key: tuple[str, str] | None = None) 
         connect_timeout=int(settings.connect_timeout_seconds * 1000),
         read_timeout=int(settings.read_timeout_seconds * 1000),
         retry_options=retry_options(settings.max_attempts),
-        max_idle_conns=settings.listener_threads,  # one pooled connection a listener thread: none opened and thrown away
+        # one pooled connection a thread that calls CCC: none opened and thrown away
+        max_idle_conns=settings.listener_threads + WALK_THREADS,
     )
     if settings.endpoint:
         config.endpoint = settings.endpoint
@@ -90,8 +96,10 @@ class NumberService:
         self._rows_per_page = settings.rows_per_page
         self._region = settings.region_id
         self._cache: TTLCache = TTLCache(maxsize=settings.cache_max_entries, ttl=settings.cache_ttl_seconds)
+        self._lock = threading.Condition()
         # The condition makes concurrent misses on the same key wait for one fetch instead of each calling CCC.
-        self._fetch = cached(self._cache, key=_cache_key, condition=threading.Condition(), info=True)(self._call_api)
+        self._fetch = cached(self._cache, key=_cache_key, condition=self._lock, info=True)(self._call_api)
+        self._walkers = ThreadPoolExecutor(WALK_THREADS, thread_name_prefix="ccc-walk")
 
     @property
     def rows_per_page(self) -> int:
@@ -102,6 +110,8 @@ class NumberService:
 
     def page(self, query: Query) -> Page:
         """The page `query.page` of the lookup; past the last page it answers with the last page."""
+        if query.row_filters:
+            return self._filtered_page(query)
         shown = query.at_page(min(query.page, max_page_for(self._rows_per_page)))
         total, numbers = self._window(shown)
         last_page = max(1, -(-min(total, MAX_REACHABLE) // self._rows_per_page))
@@ -109,6 +119,31 @@ class NumberService:
             shown = query.at_page(last_page)
             total, numbers = self._window(shown)
         return Page(shown, numbers, total, self._rows_per_page, requested_page=query.page)
+
+    def sample(self, instance_id: str, *, fetch: bool = True) -> tuple[PhoneNumber, ...]:
+        """The first API page of an instance (cached), for examples; with fetch=False only what the cache holds."""
+        query = Query(instance_id)
+        if fetch:
+            return self._fetch(query, 1).numbers
+        with self._lock:  # a TTLCache is not safe to read while another thread writes it
+            found = self._cache.get(_cache_key(query, 1))
+        return found.numbers if found else ()
+
+    def _filtered_page(self, query: Query) -> Page:
+        api_total, matches = self._search(query)
+        last_page = max(1, -(-len(matches) // self._rows_per_page))
+        shown = query.at_page(min(query.page, last_page))
+        start = (shown.page - 1) * self._rows_per_page
+        return Page(shown, matches[start:start + self._rows_per_page], len(matches), self._rows_per_page,
+                    requested_page=query.page, searched=api_total)
+
+    def _search(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
+        """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep."""
+        first = self._fetch(query, 1)
+        last = -(-min(first.total, MAX_REACHABLE) // API_PAGE_SIZE)
+        rest = self._walkers.map(lambda n: self._fetch(query, n), range(2, last + 1))
+        rows = [number for api_page in (first, *rest) for number in api_page.numbers]
+        return first.total, tuple(number for number in rows if matches(number, query.row_filters))
 
     def _window(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
         start, count, api_pages = rows_window(query.page, self._rows_per_page, API_PAGE_SIZE)
@@ -139,6 +174,38 @@ class NumberService:
             logger.warning("ListPhoneNumbers page %d of %s: %d of %d items have no Number and are not shown",
                            api_page, query.instance_id, len(found.rows) - len(found.numbers), len(found.rows))
         return found
+
+
+def matches(number: PhoneNumber, row_filters: Sequence[tuple[str, str]]) -> bool:
+    """Whether a number passes every row filter: case-insensitive, group and flow names by substring, the rest exact."""
+    return all(_matches(number, name, _folded(value)) for name, value in row_filters)
+
+
+def _matches(number: PhoneNumber, name: str, wanted: str) -> bool:
+    texts = [_folded(text) for text in _texts(number, name)]
+    return any(wanted in text for text in texts) if name in SUBSTRING_FILTERS else wanted in texts
+
+
+SUBSTRING_FILTERS = ("group", "flow")
+TAG_SEPARATORS = re.compile(r"[\s,，;；|、]+")
+
+
+def _texts(number: PhoneNumber, name: str) -> list[str]:
+    """What a row filter compares its value with."""
+    if name == "group":
+        return [text for group in number.skill_groups for text in (group.name, group.display_name) if text]
+    if name == "flow":
+        return [number.contact_flow_name]
+    if name == "tag":  # Tags is one text that may hold several tags
+        return [tag for tag in TAG_SEPARATORS.split(number.tags) if tag]
+    if name == "agent":  # the whole ID, or the part before `@`
+        return [number.user_id, number.user_id.partition("@")[0]] if number.user_id else []
+    return [getattr(number, name)]  # province, city, provider
+
+
+def _folded(text: str) -> str:
+    """Text as compared: full-width letters as ASCII, any case as lower case."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def list_request(query: Query, page_number: int, page_size: int = API_PAGE_SIZE) -> ccc_models.ListPhoneNumbersRequest:

@@ -8,11 +8,14 @@ import json
 import pytest
 
 from bot.filters import (
+    MAX_FILTER_VALUE,
     MAX_PATTERN_LENGTH,
     MAX_VALUE_LENGTH,
+    ROW_FILTERS,
     HelpRequest,
     Query,
     QueryError,
+    UnknownWord,
     command_text,
     decode_value,
     encode_value,
@@ -233,6 +236,8 @@ QUERIES = [
     Query(DEFAULT, usage="Outbound", active=False),
     Query(DEFAULT, pattern="400", usage="Bidirection", active=True, page=12),
     Query(DEFAULT, page=MAX_PAGE),
+    Query(DEFAULT, pattern="0833", row_filters=(("province", "四川"), ("group", "VIP 热线"), ("tag", "M1"))),
+    Query(DEFAULT, usage="Inbound", page=3, row_filters=tuple((name, "x" * MAX_FILTER_VALUE) for name in ROW_FILTERS)),
 ]
 
 
@@ -283,8 +288,8 @@ def test_refuses_non_json(value):  # brackets nested deeper than the parser recu
 
 
 @pytest.mark.parametrize("value", [
-    value_of(v=2), value_of(v="1"), value_of(v=True), value_of(v=1.0), value_of(v=...), value_of(extra="x"), value_of(p=...),
-    value_of(i=...),
+    value_of(v=3), value_of(v="2"), value_of(v=True), value_of(v=2.0), value_of(v=...), value_of(extra="x"), value_of(p=...),
+    value_of(i=...), value_of(f=...), value_of(v=1),
     "[1, 2]", "null", '"text"',
 ])
 def test_refuses_wrong_version_and_wrong_keys(value):
@@ -328,3 +333,82 @@ def test_refuses_a_number_as_active(active):  # 1 == True, so `active in (None, 
 def test_max_page_reaches_exactly_the_first_10000_rows(rows, last_page):
     assert max_page_for(rows) == last_page
     assert (last_page - 1) * rows < 10_000 <= last_page * rows
+
+
+# --- row filters (applied by the service) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "row_filters"), [
+    ("province:四川", (("province", "四川"),)),
+    ("city:乐山", (("city", "乐山"),)),
+    ("provider:alicom", (("provider", "alicom"),)),
+    ("group:vip", (("group", "vip"),)),
+    ("agent:agent07@ccc-test", (("agent", "agent07@ccc-test"),)),
+    ("tag:M1", (("tag", "M1"),)),
+    ("flow:IVR", (("flow", "IVR"),)),
+    ('group:"VIP 热线"', (("group", "VIP 热线"),)),
+    ("group:“VIP 热线”", (("group", "VIP 热线"),)),  # the curly quotes Slack and CJK keyboards type
+    ("PROVINCE：四川", (("province", "四川"),)),  # any case, full-width colon
+    ("flow:a:b", (("flow", "a:b"),)),
+])
+def test_each_row_filter(text, row_filters):
+    assert parse(text) == Query(DEFAULT, row_filters=row_filters)
+
+
+def test_row_filters_combine_with_each_other_and_the_api_filters_in_a_fixed_order():
+    query = parse('tag:M1 0833 group:"VIP 热线" inbound province:四川 active page 2 instance:ccc-demo city:乐山')
+    assert query == Query("ccc-demo", pattern="0833", usage="Inbound", active=True, page=2, row_filters=(
+        ("province", "四川"), ("city", "乐山"), ("group", "VIP 热线"), ("tag", "M1")))
+
+
+def test_row_filters_are_described_with_their_values_quoted():
+    query = Query(DEFAULT, pattern="0833", usage="Inbound", row_filters=(("province", "四川"), ("group", "VIP")))
+    assert query.describe() == "matching 0833 · inbound · province 四川 · group VIP"
+    assert query.describe(lambda text: f"`{text}`") == "matching `0833` · inbound · province `四川` · group `VIP`"
+
+
+@pytest.mark.parametrize("text", ["province:", 'group:""', "tag:   "])
+def test_a_row_filter_needs_a_value(text):
+    assert "needs a value" in parse_error(text)
+
+
+@pytest.mark.parametrize("text", ["tag:" + "x" * (MAX_FILTER_VALUE + 1), 'tag:a"b', "flow:a\x00b"])
+def test_a_row_filter_value_too_long_or_odd_is_refused(text):
+    assert "is not a" in parse_error(text)
+
+
+def test_the_same_row_filter_twice_is_a_conflict():
+    assert "`tag:M1` and `tag:VIP` are two tag filters; pick one." in parse_error("tag:M1 tag:VIP")
+
+
+@pytest.mark.parametrize(("typo", "suggestion"), [
+    ("provence:四川", "province:四川"), ("cty:乐山", "city:乐山"), ("grop:vip", "group:vip"), ("tags:M1", "tag:M1"),
+])
+def test_an_unknown_prefix_suggests_the_nearest_filter(typo, suggestion):
+    with pytest.raises(UnknownWord) as caught:
+        parse(typo)
+    assert f"Did you mean `{suggestion}`?" in str(caught.value)
+
+
+def test_command_text_quotes_a_value_with_spaces():
+    query = Query(DEFAULT, pattern="0833", row_filters=(("province", "四川"), ("group", "VIP 热线")))
+    assert command_text(query) == '0833 province:四川 group:"VIP 热线" instance:ccc-test'
+
+
+def test_a_version_1_value_from_a_button_already_posted_still_works():
+    value = json.dumps({"v": 1, "i": "ccc-test", "q": "0833", "u": "Inbound", "a": True, "p": 2})
+    assert decode(value) == Query(DEFAULT, pattern="0833", usage="Inbound", active=True, page=2)
+
+
+def test_a_value_with_filters_is_version_2_and_keeps_cjk_as_is():
+    value = encode_value(Query(DEFAULT, row_filters=(("province", "四川"),)))
+    assert json.loads(value)["v"] == 2 and "四川" in value
+
+
+@pytest.mark.parametrize("row_filters", [
+    [], "四川", {"provence": "四川"}, {"province": 4}, {"province": ""}, {"province": None}, {"tag": "x" * 65},
+    {"tag": " M1"}, {"tag": 'a"b'}, {"tag": "a\nb"}, {"tag": "\ud800"}, {"group": ["VIP"]},
+])
+def test_refuses_row_filters_of_the_wrong_shape_or_value(row_filters):
+    with pytest.raises(QueryError, match="damaged"):
+        decode(value_of(f=row_filters))

@@ -15,8 +15,12 @@ from bot.formatters import (
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
+    STATIC_EXAMPLES,
+    area_code,
     clip_mrkdwn,
+    closest_example,
     code_span,
+    help_examples,
     help_message,
     notice_message,
     number_block,
@@ -309,6 +313,25 @@ def test_truncated_result_warns_and_suggests_narrowing():
     assert "10,050 numbers match" in text and "first 10,000" in text and "narrow" in text
 
 
+def test_a_filtered_result_of_a_truncated_search_says_only_the_first_10000_were_searched():
+    query = Query("ccc-test", row_filters=(("province", "四川"),))
+    page = Page(query, (make_number(),), 1, 10, requested_page=1, searched=10_050)
+    text = blocks_text(page_message(page))
+    assert "CCC has 10,050 numbers" in text and "first 10,000" in text and "*1 number* in" in text
+
+
+def test_a_filtered_search_within_reach_has_no_warning():
+    page = Page(Query("ccc-test", row_filters=(("tag", "M1"),)), (make_number(),), 1, 10, requested_page=1, searched=400)
+    assert "first 10,000" not in blocks_text(page_message(page))
+
+
+def test_row_filters_in_the_title_and_the_share_footer():
+    query = Query("ccc-test", pattern="0833", row_filters=(("province", "四川"), ("group", "VIP 热线"), ("tag", PING)))
+    text = blocks_text(page_message(make_page(query=query), shared_by="U0BOB"))
+    assert f"matching `0833` · province `四川` · group `VIP 热线` · tag `{ESCAPED_PING}`" in text
+    assert f'`/numbers 0833 province:四川 group:"VIP 热线" tag:{ESCAPED_PING} instance:ccc-test`' in text
+
+
 def test_no_truncation_warning_at_exactly_10000():
     assert "first 10,000" not in blocks_text(page_message(make_page(total=10_000)))
 
@@ -385,3 +408,38 @@ def test_help_is_valid_and_says_the_rows_per_page():
     message = help_message(["ccc-test", "ccc-demo"], 7)
     validated(message)
     assert "7 at a time" in blocks_text(message)
+
+
+def test_help_shows_the_row_filters_in_its_grammar():
+    text = blocks_text(help_message(["ccc-test"], 10))
+    assert "[province: city: provider: group: agent: tag: flow:]" in text and '`group:"VIP 热线"`' in text
+
+
+def test_help_examples_come_from_the_instance():
+    sample = [make_number(i, number=f"0571{i:08d}", province="浙江", skill_groups=(SkillGroup("s", "support", ""),))
+              for i in range(3)] + [make_number(9, province="")]
+    examples = help_examples(sample)
+    assert examples[:3] == ("0571 inbound", "0571 province:浙江", "group:support active")
+    assert len(examples) == len(STATIC_EXAMPLES)
+    assert all(f"`/numbers {example}`" in blocks_text(help_message(["ccc-test"], 10, examples)) for example in examples)
+
+
+def test_help_examples_fall_back_on_static_ones():
+    assert help_examples([]) == STATIC_EXAMPLES
+    assert help_examples([make_number(number="4001234567", province="", skill_groups=())])[0] == "0833 inbound"
+
+
+def test_a_group_name_with_a_space_is_quoted_in_an_example():
+    assert 'group:"VIP 热线" active' in help_examples([make_number()])
+
+
+@pytest.mark.parametrize(("number", "code"), [
+    ("083312345678", "0833"), ("01012345678", "010"), ("02887654321", "028"), ("4001234567", ""), ("13912345678", ""),
+])
+def test_area_code(number, code):
+    assert area_code(number) == code
+
+
+def test_closest_example():
+    assert closest_example("0833 provence:四川", STATIC_EXAMPLES) == "Closest example: `/numbers 0833 province:四川`"
+    assert closest_example("`", ["group:`x` active"]) == "Closest example: `/numbers group:ˋxˋ active`"

@@ -15,14 +15,18 @@ from slack_sdk.models.blocks import Block
 
 from bot.errors import Problem
 from bot.filters import (
+    MAX_FILTER_VALUE,
     MAX_PATTERN_LENGTH,
     MAX_VALUE_LENGTH,
+    ROW_FILTERS,
     USAGES,
     HelpRequest,
     Query,
     QueryError,
+    command_text,
     decode_value,
     encode_value,
+    is_filter_value,
     parse_command,
 )
 from bot.formatters import SLACK_USER_ID, help_message, notice_message, page_message, problem_message
@@ -36,7 +40,8 @@ SLOW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthChe
 INJECTIONS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<http://evil.example|click>",
               "*bold*", "_it_", "~st~", "`code`", "```", "&", "&amp;", "&lt;", ":warning:", "\n", "\x00", "\u202e", "\ud800"]
 WORDS = ["inbound", "outbound", "in", "呼入", "active", "inactive", "page", "p", "page:", "instance:", "help", "0833",
-         "+86-10", "-", "：", "\u3000", "²", "０８３３", "İnstance:", "ccc-test", "ccc-demo"]
+         "+86-10", "-", "：", "\u3000", "²", "０８３３", "İnstance:", "ccc-test", "ccc-demo",
+         *(f"{name}:" for name in ROW_FILTERS), "Province:四川", 'group:"VIP 热线"', "“", "”", '"', "provence:"]
 
 lengths = st.integers(1, 50) | st.integers(2000, 6000)  # short, or longer than any limit (int() stops at 4,300 digits)
 # Any code point, lone surrogates included (JSON from CCC can carry them): the text Slack must never choke on.
@@ -60,10 +65,22 @@ command_texts = st.one_of(
 )
 
 
+def row_filters(values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[tuple[str, str], ...]]:
+    """Some of the row filters, in ROW_FILTERS order, as a Query holds them."""
+    chosen = st.dictionaries(st.sampled_from(list(ROW_FILTERS)), values, max_size=len(ROW_FILTERS))
+    return chosen.map(lambda found: tuple((name, found[name]) for name in ROW_FILTERS if name in found))
+
+
+# What a row filter may hold: any text but quotes, controls and lone surrogates, no space at either end.
+filter_values = st.text(st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"“”'),
+                        min_size=1, max_size=MAX_FILTER_VALUE).map(str.strip).filter(bool)
+
+
 def valid_queries(allowed: tuple[str, ...], max_page: int) -> st.SearchStrategy[Query]:
     return st.builds(
         Query, instance_id=st.sampled_from(allowed), pattern=st.from_regex(rf"[0-9]{{0,{MAX_PATTERN_LENGTH}}}", fullmatch=True),
         usage=st.none() | st.sampled_from(USAGES), active=st.none() | st.booleans(), page=st.integers(1, max_page),
+        row_filters=row_filters(filter_values),
     )
 
 
@@ -79,7 +96,7 @@ phone_numbers = st.builds(
 query_text = st.sampled_from(INJECTIONS) | any_text
 shown_queries = st.builds(
     Query, instance_id=query_text, pattern=query_text, usage=st.none() | st.sampled_from(USAGES),
-    active=st.none() | st.booleans(), page=st.integers(1, 10_000),
+    active=st.none() | st.booleans(), page=st.integers(1, 10_000), row_filters=row_filters(query_text),
 )
 
 
@@ -113,6 +130,17 @@ def test_parse_command_answers_a_query_help_or_a_query_error(text: str, config: 
         assert 1 <= parsed.page <= max_page
         assert parsed.instance_id in allowed
         assert re.fullmatch(rf"[0-9]{{0,{MAX_PATTERN_LENGTH}}}", parsed.pattern)
+        assert all(name in ROW_FILTERS and is_filter_value(value) for name, value in parsed.row_filters)
+
+
+@FAST
+@given(data=st.data(), config=configurations)
+def test_command_text_gives_back_the_query(data: st.DataObject, config: tuple[str, tuple[str, ...], int]) -> None:
+    """What the share footer says to type is the lookup shared (but for a full-width space or colon in a value)."""
+    _, allowed, max_page = config
+    query = data.draw(valid_queries(allowed, max_page).filter(lambda q: not any(
+        "\u3000" in value or "：" in value for _, value in q.row_filters)))
+    assert parse_command(command_text(query), default_instance=allowed[0], allowed_instances=allowed, max_page=max_page) == query
 
 
 def assert_readable_error(message: str) -> None:
@@ -128,7 +156,8 @@ ALLOWED, MAX_PAGE = ("ccc-test", "ccc-demo"), 1000
 real_values = valid_queries(ALLOWED, MAX_PAGE).map(encode_value)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | any_text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(list("viquapx")) | any_text, inner, max_size=7),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from([*"viquapfx", *ROW_FILTERS]) | any_text, inner, max_size=8),
     max_leaves=12,
 )
 
@@ -191,11 +220,15 @@ def test_any_page_is_valid_block_kit_that_pings_no_one(page: Page, shared_by: st
 
 
 @SLOW
-@given(page=pages(), instance=query_text, pattern=query_text)
-def test_user_and_ccc_text_in_mrkdwn_sits_only_inside_code_spans(page: Page, instance: str, pattern: str) -> None:
-    """The mrkdwn looks the same whatever the instance and pattern are, once each code span is blanked out."""
-    plain = replace(page, query=replace(page.query, instance_id="i", pattern="1"))
-    odd = replace(page, query=replace(page.query, instance_id=instance, pattern=pattern or "1"))
+@given(page=pages(), instance=query_text, pattern=query_text, values=st.lists(query_text, min_size=7, max_size=7))
+def test_user_and_ccc_text_in_mrkdwn_sits_only_inside_code_spans(page: Page, instance: str, pattern: str,
+                                                                 values: list[str]) -> None:
+    """The mrkdwn looks the same whatever the instance, pattern and row filter values are, once each code span is
+    blanked out."""
+    names = [name for name, _ in page.query.row_filters]
+    plain = replace(page, query=replace(page.query, instance_id="i", pattern="1", row_filters=tuple((n, "x") for n in names)))
+    odd = replace(page, query=replace(page.query, instance_id=instance, pattern=pattern or "1",
+                                      row_filters=tuple(zip(names, [v or "x" for v in values], strict=False))))
     for shared_by in (None, "U0ALICE"):
         assert skeleton(page_message(odd, shared_by=shared_by)) == skeleton(page_message(plain, shared_by=shared_by))
 

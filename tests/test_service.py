@@ -18,11 +18,13 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.errors import MalformedResponse, Problem
 from bot.filters import Query
-from bot.page import Page
+from bot.formatters import STATIC_EXAMPLES
+from bot.handlers import Listeners
+from bot.page import Page, PhoneNumber, SkillGroup
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer
 from bot.sandbox.data import make_numbers
 from bot.sandbox.server import LONG_TEXT_LENGTH, NON_ASCII_TEXT
-from bot.service import MAX_TEXT_KEPT, LookupFailed, NumberService, build_client, to_api_page
+from bot.service import MAX_TEXT_KEPT, LookupFailed, NumberService, build_client, matches, to_api_page
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_KEY = (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)
@@ -225,6 +227,15 @@ def test_a_page_past_the_last_reachable_one_clamps_to_it(big_server, big_instanc
     page = service.page(Query("ccc-big", page=1001))
     assert (page.query.page, page.requested_page, page.clamped) == (1000, 1001, True)
     assert numbers(page) == [n["Number"] for n in big_instance[9990:10_000]]
+
+
+def test_row_filters_search_only_the_first_10000_and_say_so(big_server, big_instance, make_service):
+    service = make_service(endpoint=big_server.endpoint, CCC_INSTANCE_ID="ccc-big")
+    page = service.page(Query("ccc-big", row_filters=(("province", "四川"),)))
+    in_reach = [n["Number"] for n in big_instance[:10_000] if n["Province"] == "四川"]
+    assert (page.total, page.searched, page.truncated) == (len(in_reach), 10_050, True)
+    assert numbers(page) == in_reach[:10]
+    assert big_server.calls == 100
 
 
 # --- retries --------------------------------------------------------------------------------------
@@ -435,20 +446,27 @@ def test_errors_are_not_cached(ccc_server, service):
 # --- concurrency and credentials ------------------------------------------------------------------
 
 
-def test_concurrent_identical_misses_make_one_call(ccc_server, service):
-    ccc_server.latency = 0.3  # keep the first call in flight while the others arrive
-    start = threading.Barrier(8)
+
+def pages_at_once(service: NumberService, query: Query, people: int) -> list[Page]:
+    """`people` threads ask for the same page at the same instant; the pages they got."""
+    start = threading.Barrier(people)
     pages: list[Page] = []
 
     def look() -> None:
         start.wait()
-        pages.append(service.page(Query("ccc-test", pattern="0833")))
+        pages.append(service.page(query))
 
-    threads = [threading.Thread(target=look) for _ in range(8)]
+    threads = [threading.Thread(target=look) for _ in range(people)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+    return pages
+
+
+def test_concurrent_identical_misses_make_one_call(ccc_server, service):
+    ccc_server.latency = 0.3  # keep the first call in flight while the others arrive
+    pages = pages_at_once(service, Query("ccc-test", pattern="0833"), people=8)
     assert len(pages) == 8 and all(page == pages[0] for page in pages)
     assert ccc_server.calls == 1
 
@@ -462,6 +480,8 @@ import {first_import}
 from bot.config import load_settings
 settings = load_settings()  # reads .env from the working directory
 from bot.filters import Query
+from bot.formatters import STATIC_EXAMPLES
+from bot.handlers import Listeners
 from bot.service import LookupFailed, NumberService, build_client
 service = NumberService(build_client(settings), settings)
 try:
@@ -512,3 +532,125 @@ def test_dotenv_credentials_work_in_the_gunicorn_import_order(ccc_server, tmp_pa
 
 def test_no_credentials_anywhere_is_an_auth_problem(ccc_server, tmp_path):
     assert lookup_in_a_new_process(tmp_path, ccc_server)["kind"] == "auth"
+
+
+# --- row filters ----------------------------------------------------------------------------------
+
+
+def where(server: CccServer, keep: Callable[[dict[str, Any]], bool], instance: str = "ccc-test") -> list[str]:
+    """The server's own numbers that `keep` accepts, in the server's order."""
+    return [n["Number"] for n in server.instances[instance] if keep(n)]
+
+
+def group_texts(item: dict[str, Any]) -> str:
+    return " ".join(f"{g['Name']} {g['DisplayName']}" for g in item["SkillGroups"]).lower()
+
+
+ROW_FILTER_CASES = [  # (Query keywords, the same test written on the server's data)
+    ({"row_filters": (("province", "四川"),)}, lambda n: n["Province"] == "四川"),
+    ({"row_filters": (("city", "乐山"),)}, lambda n: n["City"] == "乐山"),
+    ({"row_filters": (("provider", "ALICOM"),)}, lambda n: n["Provider"] == "alicom"),
+    ({"row_filters": (("group", "vip"),)}, lambda n: "vip" in group_texts(n)),
+    ({"row_filters": (("group", "售后"),)}, lambda n: "售后" in group_texts(n)),
+    ({"row_filters": (("tag", "m1"),)}, lambda n: n["Tags"] == "M1"),
+    ({"row_filters": (("flow", "ivr"),)}, lambda n: "IVR" in n["ContactFlowName"]),
+    ({"pattern": "0833", "usage": "Inbound", "row_filters": (("city", "乐山"), ("group", "VIP 热线"))},
+     lambda n: "0833" in n["Number"] and n["Usage"] == "Inbound" and n["City"] == "乐山" and "VIP 热线" in
+     [g["DisplayName"] for g in n["SkillGroups"]]),
+    ({"active": False, "row_filters": (("provider", "cmcc"), ("tag", "营销"))},
+     lambda n: not n["Active"] and n["Provider"] == "cmcc" and n["Tags"] == "营销"),
+]
+
+
+@pytest.mark.parametrize(("filters", "keep"), ROW_FILTER_CASES)
+def test_row_filters_page_through_every_match_once_with_exact_counts(ccc_server, service, filters, keep):
+    expected = where(ccc_server, keep)
+    assert expected  # the sample data holds some of each
+    pages = walk(service, Query("ccc-test", **filters))
+    assert [n for page in pages for n in numbers(page)] == expected
+    assert {(page.total, page.page_count, page.searched is not None) for page in pages} == {
+        (len(expected), -(-len(expected) // 10), True)}
+    assert not pages[0].truncated
+
+
+def test_an_agent_is_found_by_its_whole_id_or_its_name(ccc_server, service):
+    agent = next(n["UserId"] for n in ccc_server.instances["ccc-test"] if n["UserId"])
+    expected = where(ccc_server, lambda n: n["UserId"] == agent)
+    assert numbers(service.page(Query("ccc-test", row_filters=(("agent", agent.upper()),)))) == expected[:10]
+    assert numbers(service.page(Query("ccc-test", row_filters=(("agent", agent.partition("@")[0]),)))) == expected[:10]
+
+
+def test_a_filtered_walk_fetches_each_api_page_once_then_pages_from_cache(ccc_server, service):
+    query = Query("ccc-test", row_filters=(("province", "四川"),))
+    service.page(query)
+    assert ccc_server.calls == 4  # 400 numbers: four API pages of 100
+    walk(service, query)
+    service.page(Query("ccc-test", row_filters=(("tag", "M1"),)))  # the same API pages, other row filters
+    service.page(Query("ccc-test", page=31))  # and the unfiltered lookup too
+    assert ccc_server.calls == 4
+
+
+def test_a_row_filter_with_no_match_is_an_empty_first_page(service):
+    page = service.page(Query("ccc-test", page=3, row_filters=(("city", "拉萨"),)))
+    assert (page.total, page.numbers, page.query.page, page.clamped, page.has_next) == (0, (), 1, False, False)
+
+
+def test_a_filtered_page_past_the_end_shows_the_last_page(ccc_server, service):
+    expected = where(ccc_server, lambda n: n["Tags"] == "VIP")
+    page = service.page(Query("ccc-test", page=500, row_filters=(("tag", "VIP"),)))
+    assert page.clamped and numbers(page) == expected[(page.query.page - 1) * 10:]
+
+
+def test_a_failed_api_page_fails_the_filtered_lookup_and_is_not_cached(ccc_server, service):
+    ccc_server.fail_next("Forbidden")
+    query = Query("ccc-test", row_filters=(("province", "四川"),))
+    assert failure(service, query).code == "Forbidden"
+    assert numbers(service.page(query)) == where(ccc_server, lambda n: n["Province"] == "四川")[:10]
+
+
+def test_concurrent_identical_filtered_misses_fetch_each_api_page_once(ccc_server, service):
+    ccc_server.latency = 0.2
+    query = Query("ccc-test", row_filters=(("group", "vip"),))
+    pages = pages_at_once(service, query, people=6)
+    assert len(pages) == 6 and all(page == pages[0] for page in pages)
+    assert ccc_server.calls == 4
+
+
+def test_the_sample_for_help_is_one_cached_api_page(ccc_server, service):
+    assert service.sample("ccc-test", fetch=False) == ()
+    sample = service.sample("ccc-test")
+    assert [n.number for n in sample] == [n["Number"] for n in ccc_server.instances["ccc-test"][:100]]
+    assert service.sample("ccc-test", fetch=False) == sample
+    assert ccc_server.calls == 1
+
+
+VIP = SkillGroup("vip@ccc-test", "vip", "VIP 热线")
+
+
+@pytest.mark.parametrize(("number", "row_filters", "expected"), [
+    (PhoneNumber("1", province="四川"), [("province", "四川")], True),
+    (PhoneNumber("1", province="四川省"), [("province", "四川")], False),  # exact, not a substring
+    (PhoneNumber("1", provider="AliCom"), [("provider", "ALICOM")], True),  # any case
+    (PhoneNumber("1", provider="alicom"), [("provider", "ａｌｉｃｏｍ")], True),  # full-width letters
+    (PhoneNumber("1", skill_groups=(VIP,)), [("group", "vip 热")], True),  # a substring of the display name
+    (PhoneNumber("1", skill_groups=(VIP,)), [("group", "VIP@")], False),  # not of the ID
+    (PhoneNumber("1", contact_flow_name="售后 IVR"), [("flow", "ivr")], True),
+    (PhoneNumber("1", tags="M1,VIP"), [("tag", "vip")], True),  # one of several tags
+    (PhoneNumber("1", tags="M1 营销"), [("tag", "营销")], True),
+    (PhoneNumber("1", tags="M10"), [("tag", "M1")], False),
+    (PhoneNumber("1", user_id="agent07@ccc-test"), [("agent", "agent07")], True),
+    (PhoneNumber("1", user_id="agent07@ccc-test"), [("agent", "agent0")], False),
+    (PhoneNumber("1"), [("agent", "")], False),
+    (PhoneNumber("1", province="四川", city="成都"), [("province", "四川"), ("city", "乐山")], False),  # all must hold
+])
+def test_matching_rules(number, row_filters, expected):
+    assert matches(number, row_filters) is expected
+
+
+def test_help_falls_back_on_static_examples_when_ccc_fails(ccc_server, make_service):
+    service = make_service(CCC_MAX_ATTEMPTS="1")
+    listeners = Listeners(service, settings_for(ccc_server.endpoint))
+    ccc_server.fail_next("Forbidden")
+    assert listeners.examples() == STATIC_EXAMPLES
+    live = listeners.examples()  # CCC answers now
+    assert live != STATIC_EXAMPLES and live[0] == "0833 inbound" and ccc_server.calls == 2
