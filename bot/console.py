@@ -113,6 +113,8 @@ CONSOLE_HELP = """Type filters in any order, as after /numbers in Slack:
   PATTERN                 digits anywhere in the number, e.g. 0833
   inbound|outbound|bidirection   (in, out, both, 呼入, 呼出, 呼入和呼出)
   active|inactive         page N         instance:ID
+  province:四川  city:乐山  provider:alicom  agent:agent07  tag:M1   (exact)
+  group:VIP  flow:IVR     (part of the name); quote a value with spaces: group:"VIP 热线"
 Then Enter or n for the next page, p for the previous one, q to quit."""
 
 

@@ -74,3 +74,10 @@ def test_http_mode_on_the_sandbox(slack: SlackServer, tmp_path) -> None:  # noqa
         assert "in `ccc-demo`" in reply.text
     finally:
         process.stop()
+
+
+def test_console_help_lists_every_filter() -> None:
+    result = run_bot("console", env=clean_env(), stdin="help\nprovince:四川 group:VIP\nq\n")
+    assert result.returncode == 0, result.stderr
+    assert all(word in result.stdout for word in ("province:", "city:", "provider:", "agent:", "tag:", "group:", "flow:"))
+    assert "province 四川 · group VIP" in result.stdout
