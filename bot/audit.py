@@ -1,4 +1,4 @@
-"""The audit trail: one JSON line for every command, page and share; who, where, what, how many, how long, outcome.
+"""The audit trail: one JSON line for every command, page, share and export; who, where, what, how many, how long, outcome.
 
 `pid` names the process that served it, to match the line with the rest of that process's log.
 """
@@ -31,8 +31,8 @@ class Who:
 
 
 def audit_line(event: str, who: Who, outcome: str, *, query: Query | None = None, page: Page | None = None,
-               problem: Problem | None = None, text: str | None = None, latency_ms: float | None = None,
-               now: datetime | None = None) -> str:
+               problem: Problem | None = None, text: str | None = None, results: int | None = None,
+               latency_ms: float | None = None, now: datetime | None = None) -> str:
     """One JSON object on one line; fields that do not apply are left out."""
     entry: dict[str, Any] = {
         "ts": (now or datetime.now(UTC)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -45,6 +45,8 @@ def audit_line(event: str, who: Who, outcome: str, *, query: Query | None = None
                               **dict(query.row_filters)}}
     if page is not None:
         entry |= {"page": page.query.page, "results": page.total, "shown": len(page.numbers)}
+    if results is not None:
+        entry["results"] = results
     if problem is not None:
         entry |= {"error": problem.kind, "code": problem.code or None, "request_id": problem.request_id or None}
     if latency_ms is not None:

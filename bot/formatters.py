@@ -27,6 +27,7 @@ from bot.filters import Query, command_text, encode_value, filter_word, is_filte
 from bot.page import Page, PhoneNumber
 
 ACTION_PREV, ACTION_NEXT, ACTION_SHARE = "numbers_prev", "numbers_next", "numbers_share"
+ACTION_EXPORT = "numbers_export"
 MAX_BLOCKS = 50
 MAX_TEXT = 2000  # our own cap for any one text, under Slack's 3000 for a section
 MAX_VALUE = 120  # one CCC value (a flow name, a tag) shown at most this long
@@ -230,6 +231,7 @@ def help_message(instances: Sequence[str], rows_per_page: int, examples: Sequenc
         "if you can: the first answer may take a few seconds",
         "• `page N`: jump to a page; *Prev* and *Next* buttons page from there",
         "• *Share* posts the page you see to the channel, saying you shared it",
+        "• *Export CSV* sends you every match, all columns, as a file in your DM with the bot",
     ]
     if len(instances) > 1:
         lines.append("• `instance:ID`: look in another instance: " + ", ".join(map(code_span, instances)))
@@ -250,6 +252,7 @@ def _buttons(page: Page) -> list[Block]:
     if page.has_next:
         buttons.append(ButtonElement(text="Next ▶", action_id=ACTION_NEXT, value=encode_value(page.query.at_page(page.query.page + 1))))
     buttons.append(ButtonElement(text="Share in channel", action_id=ACTION_SHARE, value=encode_value(page.query)))
+    buttons.append(ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=encode_value(page.query)))
     return [ActionsBlock(block_id="numbers_nav", elements=buttons)]
 
 

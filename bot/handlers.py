@@ -1,4 +1,4 @@
-"""register(app): the /numbers command and the Prev / Next / Share buttons. The only module that knows Slack's shapes.
+"""register(app): the /numbers command and the Prev / Next / Share / Export buttons. The only module that knows Slack's shapes.
 
 Every listener acks at once (in the request thread, so a slow CCC never delays an ack) and does its work in a
 lazy listener on bolt's executor: check who may ask, read the request, look up, answer exactly once through
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot import audit
@@ -20,20 +22,34 @@ from bot.access import Access
 from bot.audit import Who
 from bot.config import Settings
 from bot.errors import BUG, Problem
-from bot.filters import HelpRequest, Query, QueryError, UnknownWord, decode_value, max_page_for, parse_command
+from bot.export import file_name, to_csv
+from bot.filters import (
+    MAX_REACHABLE,
+    HelpRequest,
+    Query,
+    QueryError,
+    UnknownWord,
+    command_text,
+    decode_value,
+    max_page_for,
+    parse_command,
+)
 from bot.formatters import (
+    ACTION_EXPORT,
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
     Message,
     closest_example,
+    escape,
+    headline,
     help_examples,
     help_message,
     notice_message,
     page_message,
     problem_message,
 )
-from bot.page import Page
+from bot.page import Page, PhoneNumber
 from bot.service import LookupFailed, NumberService
 
 COMMAND = "/numbers"
@@ -47,6 +63,7 @@ def register(app: App, service: NumberService, settings: Settings) -> None:
     app.action(ACTION_PREV)(ack=acknowledge, lazy=[listeners.on_page_click])
     app.action(ACTION_NEXT)(ack=acknowledge, lazy=[listeners.on_page_click])
     app.action(ACTION_SHARE)(ack=acknowledge, lazy=[listeners.on_share_click])
+    app.action(ACTION_EXPORT)(ack=acknowledge, lazy=[listeners.on_export_click])
 
 
 def acknowledge(ack: Ack) -> None:
@@ -124,6 +141,28 @@ class Listeners:
         _reply(respond, "share", who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
         self._audit("share", who, query, answer, started)
 
+    def on_export_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        """Every match as a CSV file in the clicker's DM with the bot, then one private word where they clicked.
+
+        Numbers stay whole: the file goes to the requester alone."""
+        started = time.monotonic()
+        who = _clicker(body)
+        query = self._query_from(who, action, respond, "export")
+        if query is None:
+            return
+        outcome, problem, results = "ok", None, None
+        try:
+            searched, numbers = self.service.all_numbers(query)
+            results = len(numbers)
+            name = upload_csv(client, who.user, query, numbers)
+            message = notice_message(export_note(name, results, searched))
+        except Exception as error:
+            problem, message = export_failure(error, who)
+            outcome = "error"
+        _reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
+        audit.record("export", who, outcome, query=query, problem=problem, results=results,
+                     latency_ms=(time.monotonic() - started) * 1000)
+
     def examples(self, fetch: bool = True) -> tuple[str, ...]:
         """Example commands from the default instance's first API page (cached); static ones if CCC fails."""
         try:
@@ -174,6 +213,47 @@ def _clicker(body: dict[str, Any]) -> Who:
     user = body.get("user") or {}
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
     return Who(user.get("id") or "", channel, user.get("username") or user.get("name") or "")
+
+
+def upload_csv(client: WebClient, user_id: str, query: Query, numbers: tuple[PhoneNumber, ...]) -> str:
+    """Upload `numbers` as a CSV file to the DM of `user_id` with the bot; the file's name."""
+    dm = client.conversations_open(users=user_id)["channel"]["id"]
+    name, title = file_name(query), headline(query, len(numbers))
+    command = escape(command_text(query.at_page(1)))
+    client.files_upload_v2(channel=dm, content=to_csv(numbers), filename=name, title=title,
+                           initial_comment=f"{escape(title)}, every column: what `/numbers {command}` finds.")
+    return name
+
+
+def export_note(name: str, results: int, searched: int) -> str:
+    note = f"Sent `{name}` ({results:,} number{'' if results == 1 else 's'}) to your DM with me."
+    if searched > MAX_REACHABLE:
+        note += f" CCC lists only the first {MAX_REACHABLE:,} of {searched:,}: add a filter to export the rest."
+    return note
+
+
+SCOPE_ERRORS = ("missing_scope", "not_in_channel", "not_allowed_token_type", "channel_not_found", "cannot_dm_bot")
+
+
+def export_failure(error: Exception, who: Who) -> tuple[Problem | None, Message]:
+    """What the clicker is told when an export fails, and the CCC problem behind it if any; logged with the request."""
+    request = f"export from user={who.user} channel={who.channel}"
+    if isinstance(error, LookupFailed):  # the service has logged CCC's answer
+        logger.warning("CCC failed the %s: kind=%s", request, error.problem.kind)
+        return error.problem, problem_message(error.problem)
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") or "unknown"
+        logger.error("Slack refused the file upload for the %s: %s", request, code)
+        advice = ("The app needs the `files:write` and `im:write` scopes: ask a Slack admin to reinstall it "
+                  "from manifest.json." if code in SCOPE_ERRORS else "Try again in a minute.")
+        return None, notice_message(f"I could not send you the file: Slack answered `{code}`. {advice}")
+    if isinstance(error, OSError | SlackClientError):
+        logger.error("could not reach Slack to upload the file for the %s: %s: %.200s", request,
+                     type(error).__name__, error)
+        return None, notice_message("I could not reach Slack to send you the file. Try again in a minute.")
+    logger.exception("the %s failed", request)
+    problem = Problem(*BUG)
+    return problem, problem_message(problem)
 
 
 def _reply(respond: Respond, event: str, who: Who, message: Message, **options: Any) -> None:

@@ -130,15 +130,17 @@ class NumberService:
         return found.numbers if found else ()
 
     def _filtered_page(self, query: Query) -> Page:
-        api_total, matches = self._search(query)
+        api_total, matches = self.all_numbers(query)
         last_page = max(1, -(-len(matches) // self._rows_per_page))
         shown = query.at_page(min(query.page, last_page))
         start = (shown.page - 1) * self._rows_per_page
         return Page(shown, matches[start:start + self._rows_per_page], len(matches), self._rows_per_page,
                     requested_page=query.page, searched=api_total)
 
-    def _search(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
-        """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep."""
+    def all_numbers(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
+        """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep.
+
+        Walks every API page of the result through the cache, whatever page `query` is on."""
         first = self._fetch(query, 1)
         last = -(-min(first.total, MAX_REACHABLE) // API_PAGE_SIZE)
         rest = self._walkers.map(lambda n: self._fetch(query, n), range(2, last + 1))

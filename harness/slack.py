@@ -1,4 +1,5 @@
-"""A local stand-in for Slack: its Web API (auth.test), response_url receivers, and signed requests to the bot.
+"""A local stand-in for Slack: its Web API (auth.test, the file upload flow), response_url receivers, and signed requests
+to the bot.
 
 Requests are built and signed the way Slack builds and signs them, so the bot's real signature check runs.
 """
@@ -12,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import requests
 from slack_sdk.signature import SignatureVerifier
@@ -53,11 +54,26 @@ class Reply:
         return found
 
 
+@dataclass
+class Upload:
+    """One file the bot uploaded: its bytes from the upload URL, and where files.completeUploadExternal shared it."""
+
+    file_id: str
+    filename: str
+    content: bytes = b""
+    title: str = ""
+    channel: str = ""
+    initial_comment: str = ""
+    completed: bool = False
+
+
 class SlackServer(ThreadingHTTPServer):
     """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post.
 
     The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`).
     With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
+    It serves what slack_sdk's files_upload_v2 calls (conversations.open, files.getUploadURLExternal, the upload URL,
+    files.completeUploadExternal) and keeps each file in `uploads`; `fail_api` makes a Web API method answer an error.
     """
 
     HANG = 0  # the "status" of a response_url that takes a post and never answers
@@ -71,6 +87,8 @@ class SlackServer(ThreadingHTTPServer):
         self.replies: list[Reply] = []
         self.api_calls: list[tuple[str, str]] = []  # (method, Authorization header)
         self.socket_mode: Any = None  # a harness.socket_mode.SocketModeServer, when a test attaches one
+        self.uploads: list[Upload] = []
+        self._api_faults: dict[str, str] = {}  # Web API method -> the error it answers, until clear_faults()
         self._statuses: dict[str, int] = {}  # response_url -> the HTTP status it answers, or HANG
         self._next_status: int | None = None
         self._released = threading.Event()
@@ -91,6 +109,18 @@ class SlackServer(ThreadingHTTPServer):
         """The next response_url handed out answers every post with HTTP `status` (e.g. 404, as an expired one does),
         or with HANG takes the post and never answers, like a stalled Slack."""
         self._next_status = status
+
+    def fail_api(self, method: str, error: str) -> None:
+        """Every call to Web API `method` answers {"ok": false, "error": `error`} until `clear_faults`."""
+        self._api_faults[method] = error
+
+    def clear_faults(self) -> None:
+        self._api_faults.clear()
+
+    def completed_uploads(self) -> list[Upload]:
+        """The files shared to a conversation, in order."""
+        with self._changed:
+            return [upload for upload in self.uploads if upload.completed]
 
     def start(self) -> SlackServer:
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -134,16 +164,52 @@ class SlackServer(ThreadingHTTPServer):
             self._released.wait(self.hang_limit)
         return status
 
-    def answer_api(self, method: str, token: str) -> dict[str, Any]:
-        """What Slack answers to Web API `method` called with the Authorization header `token`."""
+    def answer_api(self, method: str, token: str, form: dict[str, str] | None = None) -> dict[str, Any]:
+        """What Slack answers to Web API `method` called with the Authorization header `token` and the form `form`."""
+        form = form or {}
         if "bad" in token:
             return {"ok": False, "error": "invalid_auth"}
+        if method in self._api_faults:
+            return {"ok": False, "error": self._api_faults[method]}
+        if method == "conversations.open" and form.get("users"):
+            return {"ok": True, "channel": {"id": "D" + form["users"].split(",")[0]}}
+        if method == "files.getUploadURLExternal" and form.get("filename") and form.get("length"):
+            upload = self._new_upload(form["filename"])
+            return {"ok": True, "upload_url": f"{self.base_url}/upload/{upload.file_id}", "file_id": upload.file_id}
+        if method == "files.completeUploadExternal" and form.get("files"):
+            return self._complete_uploads(json.loads(form["files"]), form)
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
                     "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
         if method == "apps.connections.open" and self.socket_mode is not None:
             return {"ok": True, "url": self.socket_mode.new_url()}
         return {"ok": False, "error": "invalid_auth"}
+
+    def take_upload(self, file_id: str, content: bytes) -> bool:
+        """Keep the bytes posted to an upload URL; False for a URL this server never handed out."""
+        with self._changed:
+            found = [upload for upload in self.uploads if upload.file_id == file_id]
+            if found:
+                found[0].content = content
+            return bool(found)
+
+    def _new_upload(self, filename: str) -> Upload:
+        upload = Upload(file_id=f"F{uuid.uuid4().hex[:10].upper()}", filename=filename)
+        with self._changed:
+            self.uploads.append(upload)
+        return upload
+
+    def _complete_uploads(self, files: list[dict[str, str]], form: dict[str, str]) -> dict[str, Any]:
+        with self._changed:
+            known = {upload.file_id: upload for upload in self.uploads}
+            if any(f.get("id") not in known for f in files):
+                return {"ok": False, "error": "file_not_found"}
+            done = [known[f["id"]] for f in files]
+            for upload, f in zip(done, files, strict=True):
+                upload.title, upload.completed = f.get("title") or upload.filename, True
+                upload.channel, upload.initial_comment = form.get("channel_id", ""), form.get("initial_comment", "")
+            self._changed.notify_all()
+        return {"ok": True, "files": [{"id": u.file_id, "name": u.filename, "title": u.title} for u in done]}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -155,10 +221,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/response/"):
             self._take_reply(self.server.base_url + self.path, raw)
             return
+        if self.path.startswith("/upload/"):
+            taken = self.server.take_upload(self.path.rsplit("/", 1)[-1], raw)
+            self._send(200 if taken else 404, b"OK" if taken else b"not found", "text/plain")
+            return
         method = self.path.rsplit("/", 1)[-1]
         token = self.headers.get("Authorization", "")
         self.server.api_calls.append((method, token))
-        self._send(200, json.dumps(self.server.answer_api(method, token)).encode(), "application/json")
+        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+        self._send(200, json.dumps(self.server.answer_api(method, token, form)).encode(), "application/json")
 
     def _take_reply(self, response_url: str, raw: bytes) -> None:
         self.server.record(Reply(response_url, json.loads(raw or b"{}")))

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.errors import Problem
 from bot.filters import Query, decode_value, max_page_for
 from bot.formatters import (
+    ACTION_EXPORT,
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
@@ -242,20 +243,20 @@ def test_no_unescaped_ping_anywhere_in_a_notice_or_problem(message):
 # --- buttons --------------------------------------------------------------------------------------
 
 
-def test_first_page_has_next_and_share_but_no_prev():
-    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, ACTION_SHARE}
+def test_first_page_has_next_share_and_export_but_no_prev():
+    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT}
 
 
-def test_middle_page_has_prev_next_and_share():
-    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, ACTION_SHARE}
+def test_middle_page_has_prev_next_share_and_export():
+    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT}
 
 
-def test_last_page_has_prev_and_share_but_no_next():
-    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, ACTION_SHARE}
+def test_last_page_has_prev_share_and_export_but_no_next():
+    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, ACTION_SHARE, ACTION_EXPORT}
 
 
-def test_a_single_page_has_only_share():
-    assert set(buttons(page_message(make_page(page=1, total=4)))) == {ACTION_SHARE}
+def test_a_single_page_has_only_share_and_export():
+    assert set(buttons(page_message(make_page(page=1, total=4)))) == {ACTION_SHARE, ACTION_EXPORT}
 
 
 def test_last_reachable_page_of_a_truncated_result_has_no_next():
@@ -267,7 +268,7 @@ def test_each_button_value_decodes_to_its_page():
     found = buttons(page_message(make_page(page=2, total=25, query=query)))
     assert decode(found[ACTION_PREV]["value"]) == query.at_page(1)
     assert decode(found[ACTION_NEXT]["value"]) == query.at_page(3)
-    assert decode(found[ACTION_SHARE]["value"]) == query.at_page(2)
+    assert decode(found[ACTION_SHARE]["value"]) == decode(found[ACTION_EXPORT]["value"]) == query.at_page(2)
 
 
 # --- the shared snapshot --------------------------------------------------------------------------

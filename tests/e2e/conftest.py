@@ -22,12 +22,14 @@ def ccc() -> Iterator[CccServer]:
 
 
 @pytest.fixture(autouse=True)
-def _reset_ccc(request: pytest.FixtureRequest) -> Iterator[None]:
+def _reset_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "ccc" in request.fixturenames:
         server = request.getfixturevalue("ccc")
         server.clear_faults()
         server.latency = 0.0
+    if "slack" in request.fixturenames:
+        request.getfixturevalue("slack").clear_faults()
 
 
 @pytest.fixture(scope="session")
