@@ -267,3 +267,34 @@ def command_text(query: Query) -> str:
 def filter_word(name: str, value: str) -> str:
     """A row filter as typed: `tag:M1`, or `group:"VIP 热线"` when the value has a space."""
     return f'{name}:"{value}"' if any(c.isspace() for c in value) else f"{name}:{value}"
+
+
+MAX_OPTION_VALUE = 150  # Slack's limit for a menu option's value
+MAX_NUMBER_LENGTH = 100
+MENU_DAMAGED = "That menu's data is damaged; run the command again."
+
+
+def number_ref(instance_id: str, number: str) -> str | None:
+    """The Details menu option value for one number, compact JSON `{"i": instance, "n": number}`; None for a number
+    that cannot be looked up by its digits or whose value would pass Slack's 150 characters."""
+    if not 0 < len(number) <= MAX_NUMBER_LENGTH or not re.search(r"[0-9]", number):
+        return None
+    text = json.dumps({"i": instance_id, "n": number}, separators=(",", ":"), ensure_ascii=False)
+    value = text.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate as its JSON escape
+    return value if len(value) <= MAX_OPTION_VALUE else None
+
+
+def decode_number_ref(value: object, *, allowed_instances: Sequence[str]) -> tuple[str, str]:
+    """(instance, number) from a Details option value that came back from Slack; QueryError when it is not ours."""
+    if not isinstance(value, str) or len(value) > MAX_OPTION_VALUE:
+        raise QueryError("That menu is not one this bot made.")
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        raise QueryError(MENU_DAMAGED) from None
+    if not isinstance(data, dict) or set(data) != {"i", "n"} or not all(isinstance(v, str) for v in data.values()):
+        raise QueryError(MENU_DAMAGED)
+    instance, number = data["i"], data["n"]
+    if number_ref(instance, number) is None:
+        raise QueryError(MENU_DAMAGED)
+    return _instance(instance, allowed_instances), number

@@ -16,18 +16,30 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextObject,
     RichTextBlock,
     RichTextElementParts,
     RichTextSectionElement,
     SectionBlock,
+    StaticSelectElement,
 )
 
 from bot.errors import Problem
-from bot.filters import Query, command_text, encode_value, filter_word, is_filter_value
+from bot.filters import (
+    Query,
+    command_text,
+    encode_value,
+    filter_word,
+    is_filter_value,
+    number_ref,
+)
 from bot.page import Page, PhoneNumber
 
 ACTION_PREV, ACTION_NEXT, ACTION_SHARE = "numbers_prev", "numbers_next", "numbers_share"
-ACTION_EXPORT = "numbers_export"
+ACTION_EXPORT, ACTION_DETAILS = "numbers_export", "numbers_details"
+MAX_OPTIONS = 20
+MAX_OPTION_TEXT = 75  # Slack's limit for a menu option's text
 MAX_BLOCKS = 50
 MAX_TEXT = 2000  # our own cap for any one text, under Slack's 3000 for a section
 MAX_VALUE = 120  # one CCC value (a flow name, a tag) shown at most this long
@@ -232,6 +244,7 @@ def help_message(instances: Sequence[str], rows_per_page: int, examples: Sequenc
         "• `page N`: jump to a page; *Prev* and *Next* buttons page from there",
         "• *Share* posts the page you see to the channel, saying you shared it",
         "• *Export CSV* sends you every match, all columns, as a file in your DM with the bot",
+        "• *Details…* opens one number of the page in a modal: every field, all skill groups, a block to copy",
     ]
     if len(instances) > 1:
         lines.append("• `instance:ID`: look in another instance: " + ", ".join(map(code_span, instances)))
@@ -253,7 +266,21 @@ def _buttons(page: Page) -> list[Block]:
         buttons.append(ButtonElement(text="Next ▶", action_id=ACTION_NEXT, value=encode_value(page.query.at_page(page.query.page + 1))))
     buttons.append(ButtonElement(text="Share in channel", action_id=ACTION_SHARE, value=encode_value(page.query)))
     buttons.append(ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=encode_value(page.query)))
-    return [ActionsBlock(block_id="numbers_nav", elements=buttons)]
+    menu = details_menu(page)
+    return [ActionsBlock(block_id="numbers_nav", elements=[*buttons, *menu])]
+
+
+def details_menu(page: Page) -> list[StaticSelectElement]:
+    """The "Details…" menu of the numbers on the page; none when no number fits in an option."""
+    options = []
+    for number in page.numbers[:MAX_OPTIONS]:
+        value = number_ref(page.query.instance_id, number.number)
+        if value is not None:
+            text = PlainTextObject(text=clip(printable(number.number), MAX_OPTION_TEXT), emoji=False)
+            options.append(Option(text=text, value=value))
+    if not options:
+        return []
+    return [StaticSelectElement(action_id=ACTION_DETAILS, placeholder="Details…", options=options)]
 
 
 def _mention(user_id: str) -> str:

@@ -1,4 +1,5 @@
-"""register(app): the /numbers command and the Prev / Next / Share / Export buttons. The only module that knows Slack's shapes.
+"""register(app): the /numbers command, the Prev / Next / Share / Export buttons and the Details menu.
+The only module that knows Slack's shapes.
 
 Every listener acks at once (in the request thread, so a slow CCC never delays an ack) and does its work in a
 lazy listener on bolt's executor: check who may ask, read the request, look up, answer exactly once through
@@ -8,7 +9,9 @@ respond(), then write one audit line.
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,7 @@ from bot import audit
 from bot.access import Access
 from bot.audit import Who
 from bot.config import Settings
+from bot.details import details_view
 from bot.errors import BUG, Problem
 from bot.export import file_name, to_csv
 from bot.filters import (
@@ -30,11 +34,13 @@ from bot.filters import (
     QueryError,
     UnknownWord,
     command_text,
+    decode_number_ref,
     decode_value,
     max_page_for,
     parse_command,
 )
 from bot.formatters import (
+    ACTION_DETAILS,
     ACTION_EXPORT,
     ACTION_NEXT,
     ACTION_PREV,
@@ -64,6 +70,7 @@ def register(app: App, service: NumberService, settings: Settings) -> None:
     app.action(ACTION_NEXT)(ack=acknowledge, lazy=[listeners.on_page_click])
     app.action(ACTION_SHARE)(ack=acknowledge, lazy=[listeners.on_share_click])
     app.action(ACTION_EXPORT)(ack=acknowledge, lazy=[listeners.on_export_click])
+    app.action(ACTION_DETAILS)(ack=acknowledge, lazy=[listeners.on_details_choice])
 
 
 def acknowledge(ack: Ack) -> None:
@@ -157,11 +164,39 @@ class Listeners:
             name = upload_csv(client, who.user, query, numbers)
             message = notice_message(export_note(name, results, searched))
         except Exception as error:
-            problem, message = export_failure(error, who)
+            problem, message = failure(error, who, "export", "send you the file", export_advice)
             outcome = "error"
         _reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
         audit.record("export", who, outcome, query=query, problem=problem, results=results,
                      latency_ms=(time.monotonic() - started) * 1000)
+
+    def on_details_choice(self, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                          client: WebClient) -> None:
+        """The chosen number's every field in a modal; the modal is the answer, a note only when there is none."""
+        started = time.monotonic()
+        who = _clicker(body)
+        if self._refused(who, "details", respond):
+            return
+        try:
+            instance, wanted = decode_number_ref((action.get("selected_option") or {}).get("value"),
+                                                 allowed_instances=self.instances)
+        except QueryError as e:
+            _invalid(respond, "details", who, e)
+            return
+        query = Query(instance, pattern=re.sub(r"[^0-9]", "", wanted))
+        outcome, problem, note = "ok", None, None
+        try:
+            number = next((n for n in self.service.all_numbers(query)[1] if n.number == wanted), None)
+            if number is None:
+                outcome, note = "not-found", notice_message(f"{wanted} is no longer in {instance}; run the command again.")
+            else:
+                client.views_open(trigger_id=body.get("trigger_id") or "", view=details_view(number, instance))
+        except Exception as error:
+            problem, note = failure(error, who, "details", "open the details", details_advice)
+            outcome = "error"
+        if note is not None:
+            _reply(respond, "details", who, note, response_type="ephemeral", replace_original=False)
+        audit.record("details", who, outcome, query=query, problem=problem, latency_ms=(time.monotonic() - started) * 1000)
 
     def examples(self, fetch: bool = True) -> tuple[str, ...]:
         """Example commands from the default instance's first API page (cached); static ones if CCC fails."""
@@ -198,15 +233,20 @@ class Listeners:
         try:
             return decode_value(action.get("value"), allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
-            logger.warning("refused a button value from user=%s: %s", who.user, e)
-            _reply(respond, event, who, notice_message(str(e)), response_type="ephemeral", replace_original=False)
-            audit.record(event, who, "invalid")
+            _invalid(respond, event, who, e)
             return None
 
     @staticmethod
     def _audit(event: str, who: Who, query: Query, answer: Answer, started: float, text: str | None = None) -> None:
         audit.record(event, who, answer.outcome, query=query, page=answer.page, problem=answer.problem, text=text,
                      latency_ms=(time.monotonic() - started) * 1000)
+
+
+def _invalid(respond: Respond, event: str, who: Who, error: QueryError) -> None:
+    """A button or menu value the bot will not follow: logged, one private note, one audit line."""
+    logger.warning("refused a %s value from user=%s: %s", event, who.user, error)
+    _reply(respond, event, who, notice_message(str(error)), response_type="ephemeral", replace_original=False)
+    audit.record(event, who, "invalid")
 
 
 def _clicker(body: dict[str, Any]) -> Who:
@@ -235,22 +275,30 @@ def export_note(name: str, results: int, searched: int) -> str:
 SCOPE_ERRORS = ("missing_scope", "not_in_channel", "not_allowed_token_type", "channel_not_found", "cannot_dm_bot")
 
 
-def export_failure(error: Exception, who: Who) -> tuple[Problem | None, Message]:
-    """What the clicker is told when an export fails, and the CCC problem behind it if any; logged with the request."""
-    request = f"export from user={who.user} channel={who.channel}"
+def export_advice(code: str) -> str:
+    if code in SCOPE_ERRORS:
+        return "The app needs the `files:write` and `im:write` scopes: ask a Slack admin to reinstall it from manifest.json."
+    return "Try again in a minute."
+
+
+def details_advice(code: str) -> str:
+    return "Choose the number again." if code == "expired_trigger_id" else "Try again in a minute."
+
+
+def failure(error: Exception, who: Who, event: str, task: str, advice: Callable[[str], str]) -> tuple[Problem | None, Message]:
+    """What the user is told when `task` (e.g. "send you the file") fails, and the CCC problem behind it if any;
+    logged with the request, never with a token. `advice` turns Slack's error code into what to do next."""
+    request = f"{event} request from user={who.user} channel={who.channel}"
     if isinstance(error, LookupFailed):  # the service has logged CCC's answer
         logger.warning("CCC failed the %s: kind=%s", request, error.problem.kind)
         return error.problem, problem_message(error.problem)
     if isinstance(error, SlackApiError):
         code = error.response.get("error") or "unknown"
-        logger.error("Slack refused the file upload for the %s: %s", request, code)
-        advice = ("The app needs the `files:write` and `im:write` scopes: ask a Slack admin to reinstall it "
-                  "from manifest.json." if code in SCOPE_ERRORS else "Try again in a minute.")
-        return None, notice_message(f"I could not send you the file: Slack answered `{code}`. {advice}")
+        logger.error("could not %s for the %s: Slack answered %s", task, request, code)
+        return None, notice_message(f"I could not {task}: Slack answered `{code}`. {advice(code)}")
     if isinstance(error, OSError | SlackClientError):
-        logger.error("could not reach Slack to upload the file for the %s: %s: %.200s", request,
-                     type(error).__name__, error)
-        return None, notice_message("I could not reach Slack to send you the file. Try again in a minute.")
+        logger.error("could not reach Slack to %s for the %s: %s: %.200s", task, request, type(error).__name__, error)
+        return None, notice_message(f"I could not reach Slack to {task}. Try again in a minute.")
     logger.exception("the %s failed", request)
     problem = Problem(*BUG)
     return problem, problem_message(problem)

@@ -1,4 +1,4 @@
-"""A local stand-in for Slack: its Web API (auth.test, the file upload flow), response_url receivers, and signed requests
+"""A local stand-in for Slack: its Web API (auth.test, the file upload flow, views.open), response_url receivers, and signed requests
 to the bot.
 
 Requests are built and signed the way Slack builds and signs them, so the bot's real signature check runs.
@@ -67,13 +67,22 @@ class Upload:
     completed: bool = False
 
 
+@dataclass
+class OpenedView:
+    """One views.open call: the trigger it used and the view it asked for."""
+
+    trigger_id: str
+    view: dict[str, Any]
+
+
 class SlackServer(ThreadingHTTPServer):
     """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post.
 
     The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`).
     With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
     It serves what slack_sdk's files_upload_v2 calls (conversations.open, files.getUploadURLExternal, the upload URL,
-    files.completeUploadExternal) and keeps each file in `uploads`; `fail_api` makes a Web API method answer an error.
+    files.completeUploadExternal) and keeps each file in `uploads`; views.open calls go to `views`.
+    `fail_api` makes a Web API method answer an error.
     """
 
     HANG = 0  # the "status" of a response_url that takes a post and never answers
@@ -88,6 +97,7 @@ class SlackServer(ThreadingHTTPServer):
         self.api_calls: list[tuple[str, str]] = []  # (method, Authorization header)
         self.socket_mode: Any = None  # a harness.socket_mode.SocketModeServer, when a test attaches one
         self.uploads: list[Upload] = []
+        self.views: list[OpenedView] = []
         self._api_faults: dict[str, str] = {}  # Web API method -> the error it answers, until clear_faults()
         self._statuses: dict[str, int] = {}  # response_url -> the HTTP status it answers, or HANG
         self._next_status: int | None = None
@@ -164,8 +174,9 @@ class SlackServer(ThreadingHTTPServer):
             self._released.wait(self.hang_limit)
         return status
 
-    def answer_api(self, method: str, token: str, form: dict[str, str] | None = None) -> dict[str, Any]:
-        """What Slack answers to Web API `method` called with the Authorization header `token` and the form `form`."""
+    def answer_api(self, method: str, token: str, form: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What Slack answers to Web API `method` called with the Authorization header `token` and the form (or JSON
+        body) `form`."""
         form = form or {}
         if "bad" in token:
             return {"ok": False, "error": "invalid_auth"}
@@ -178,12 +189,20 @@ class SlackServer(ThreadingHTTPServer):
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{upload.file_id}", "file_id": upload.file_id}
         if method == "files.completeUploadExternal" and form.get("files"):
             return self._complete_uploads(json.loads(form["files"]), form)
+        if method == "views.open" and form.get("trigger_id") and isinstance(form.get("view"), dict):
+            return self._open_view(form["trigger_id"], form["view"])
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
                     "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
         if method == "apps.connections.open" and self.socket_mode is not None:
             return {"ok": True, "url": self.socket_mode.new_url()}
         return {"ok": False, "error": "invalid_auth"}
+
+    def _open_view(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            self.views.append(OpenedView(trigger_id, view))
+            self._changed.notify_all()
+        return {"ok": True, "view": {"id": f"V{uuid.uuid4().hex[:10].upper()}", **view}}
 
     def take_upload(self, file_id: str, content: bytes) -> bool:
         """Keep the bytes posted to an upload URL; False for a URL this server never handed out."""
@@ -228,7 +247,10 @@ class _Handler(BaseHTTPRequestHandler):
         method = self.path.rsplit("/", 1)[-1]
         token = self.headers.get("Authorization", "")
         self.server.api_calls.append((method, token))
-        form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+        if self.headers.get("Content-Type", "").startswith("application/json"):
+            form = json.loads(raw or b"{}")
+        else:
+            form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
         self._send(200, json.dumps(self.server.answer_api(method, token, form)).encode(), "application/json")
 
     def _take_reply(self, response_url: str, raw: bytes) -> None:
@@ -305,6 +327,23 @@ class SlackClient:
         """Click the button `action_id` that the bot rendered in `reply` (or send a doctored `value`)."""
         button = reply.button(action_id)
         assert button is not None, f"no {action_id} button in the reply"
+        action = {"action_id": action_id, "block_id": button["block_id"], "text": button["text"],
+                  "value": button["value"] if value is None else value, "type": "button"}
+        return self._act(action, user_id)
+
+    def select(self, reply: Reply, action_id: str, option_value: str, *, user_id: str | None = None) -> Sent:
+        """Choose the option whose value is `option_value` in the static_select `action_id` of `reply`; a value the
+        menu does not hold is sent as is (a doctored one), with the menu's first option's text."""
+        menu = reply.button(action_id)
+        assert menu is not None and menu.get("type") == "static_select", f"no {action_id} menu in the reply"
+        options = menu["options"]
+        text = next((o["text"] for o in options if o["value"] == option_value), options[0]["text"])
+        action = {"action_id": action_id, "block_id": menu["block_id"], "type": "static_select",
+                  "selected_option": {"text": text, "value": option_value}, "placeholder": menu.get("placeholder")}
+        return self._act(action, user_id)
+
+    def _act(self, action: dict[str, Any], user_id: str | None) -> Sent:
+        """Send the block_actions payload Slack sends for one `action` on an ephemeral message."""
         response_url = self.slack.new_response_url()
         user = user_id or self.defaults["user_id"]
         payload = {
@@ -317,11 +356,7 @@ class SlackClient:
             "enterprise": None, "is_enterprise_install": False,
             "channel": {"id": self.defaults["channel_id"], "name": self.defaults["channel_name"]},
             "state": {"values": {}}, "response_url": response_url,
-            "actions": [{
-                "action_id": action_id, "block_id": button["block_id"], "text": button["text"],
-                "value": button["value"] if value is None else value, "type": "button",
-                "action_ts": f"{time.time():.6f}",
-            }],
+            "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
         return self.send(self._sign(urlencode({"payload": json.dumps(payload)}), response_url))
 

@@ -10,8 +10,9 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.errors import Problem
-from bot.filters import Query, decode_value, max_page_for
+from bot.filters import Query, decode_number_ref, decode_value, max_page_for
 from bot.formatters import (
+    ACTION_DETAILS,
     ACTION_EXPORT,
     ACTION_NEXT,
     ACTION_PREV,
@@ -244,19 +245,20 @@ def test_no_unescaped_ping_anywhere_in_a_notice_or_problem(message):
 
 
 def test_first_page_has_next_share_and_export_but_no_prev():
-    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT}
+    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT, ACTION_DETAILS}
 
 
 def test_middle_page_has_prev_next_share_and_export():
-    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT}
+    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT,
+                                                                     ACTION_DETAILS}
 
 
 def test_last_page_has_prev_share_and_export_but_no_next():
-    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, ACTION_SHARE, ACTION_EXPORT}
+    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, ACTION_SHARE, ACTION_EXPORT, ACTION_DETAILS}
 
 
 def test_a_single_page_has_only_share_and_export():
-    assert set(buttons(page_message(make_page(page=1, total=4)))) == {ACTION_SHARE, ACTION_EXPORT}
+    assert set(buttons(page_message(make_page(page=1, total=4)))) == {ACTION_SHARE, ACTION_EXPORT, ACTION_DETAILS}
 
 
 def test_last_reachable_page_of_a_truncated_result_has_no_next():
@@ -269,6 +271,22 @@ def test_each_button_value_decodes_to_its_page():
     assert decode(found[ACTION_PREV]["value"]) == query.at_page(1)
     assert decode(found[ACTION_NEXT]["value"]) == query.at_page(3)
     assert decode(found[ACTION_SHARE]["value"]) == decode(found[ACTION_EXPORT]["value"]) == query.at_page(2)
+
+
+def test_the_details_menu_offers_each_number_of_the_page():
+    page = make_page(page=2, total=25, query=Query("ccc-demo", pattern="0833"))
+    menu = buttons(page_message(page))[ACTION_DETAILS]
+    assert menu["type"] == "static_select" and menu["placeholder"]["text"] == "Details…"
+    assert [o["text"]["text"] for o in menu["options"]] == [n.number for n in page.numbers]
+    refs = [decode_number_ref(o["value"], allowed_instances=ALLOWED) for o in menu["options"]]
+    assert refs == [("ccc-demo", n.number) for n in page.numbers]
+
+
+def test_the_details_menu_leaves_out_a_number_too_long_for_an_option_value():
+    numbers = (make_number(0), make_number(1, number="1" * 150))
+    menu = buttons(page_message(make_page(total=2, numbers=numbers)))[ACTION_DETAILS]
+    assert [o["text"]["text"] for o in menu["options"]] == [numbers[0].number]
+    assert ACTION_DETAILS not in buttons(page_message(make_page(total=1, numbers=numbers[1:])))
 
 
 # --- the shared snapshot --------------------------------------------------------------------------

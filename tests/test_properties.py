@@ -301,8 +301,9 @@ def assert_valid_block(block: dict[str, Any]) -> None:
     if block["type"] == "section":
         assert len(block["text"]["text"]) <= MAX_SECTION
     if block["type"] == "actions":
-        for button in block["elements"]:
-            assert len(button["value"]) <= MAX_BUTTON_VALUE and len(button["text"]["text"]) <= 75
+        for element in block["elements"]:
+            for item in element.get("options", [element]):  # a button, or each option of the Details menu
+                assert len(item["value"]) <= MAX_BUTTON_VALUE and len(item["text"]["text"]) <= 75
     if block["type"] == "rich_text":
         parts = [part for section in block["elements"] for part in section["elements"]]
         assert {part["type"] for part in parts} <= RICH_TEXT_ELEMENTS

@@ -1,0 +1,156 @@
+"""Details: choosing a number from a result's menu opens a modal with its every field through views.open, against
+the local Slack, with the allow lists, doctored menu values and Slack's errors on the way."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.sandbox import CccServer
+from harness.process import BotProcess
+from harness.slack import OpenedView, Reply, SlackClient, SlackServer
+from tests.e2e.conftest import SIGNING_SECRET, bot_env
+from tests.e2e.test_faults import running_bot
+
+ALICE, BOB = "U0ALICE", "U0BOB"
+MENU = "numbers_details"
+
+
+@pytest.fixture(scope="module")
+def viewer(ccc: CccServer, slack: SlackServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    """A bot only Alice may use, with one worker so its log holds every audit line."""
+    yield from running_bot(bot_env(ccc, slack, NUMBERS_ALLOWED_USERS=ALICE, WEB_CONCURRENCY="1"), tmp_path_factory.mktemp("viewer"))
+
+
+@pytest.fixture()
+def alice(viewer: BotProcess, slack: SlackServer) -> SlackClient:
+    return SlackClient(viewer.url, SIGNING_SECRET, slack)
+
+
+@dataclass
+class Outcome:
+    """What one choice in the Details menu came to."""
+
+    views: list[OpenedView]
+    replies: list[Reply]
+    audit: dict[str, Any]
+
+
+def details_lines(bot: BotProcess) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in bot.log().splitlines() if line.startswith('{"ts"')]
+    return [line for line in lines if line["event"] == "details"]
+
+
+def choose(alice: SlackClient, slack: SlackServer, viewer: BotProcess, reply: Reply, value: str, **kwargs: Any) -> Outcome:
+    """Choose `value` in the Details menu of `reply`, and wait for its audit line."""
+    views, seen = len(slack.views), len(details_lines(viewer))
+    sent = alice.select(reply, MENU, value, **kwargs)
+    assert sent.status == 200, (sent.status, sent.body)
+    for _ in range(100):
+        lines = details_lines(viewer)
+        if len(lines) > seen:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("no details audit line")
+    time.sleep(0.3)  # room for a second, unwanted answer
+    return Outcome(slack.views[views:], slack.replies_to(sent.response_url), lines[-1])
+
+
+def option_value(reply: Reply, number: str) -> str:
+    menu = reply.button(MENU)
+    assert menu is not None and menu["type"] == "static_select" and menu["placeholder"]["text"] == "Details…"
+    [value] = [o["value"] for o in menu["options"] if o["text"]["text"] == number]
+    return value
+
+
+def view_text(view: dict[str, Any]) -> str:
+    return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+def expected_lines(item: dict[str, Any]) -> list[str]:
+    """A sandbox number as the modal's copy block should hold it."""
+    added = datetime.fromtimestamp(int(item["CreateTime"]) // 1000, tz=UTC).strftime("%Y-%m-%d")
+    fields = [("Number", item["Number"]), ("Usage", item["Usage"]), ("State", "active" if item["Active"] else "inactive"),
+              ("Province", item["Province"]), ("City", item["City"]), ("Provider", item["Provider"]),
+              ("Contact flow", item["ContactFlowName"]), ("Contact flow ID", item["ContactFlowId"]),
+              ("Agent", item["UserId"]), ("Tags", item["Tags"]), ("Added (UTC)", added), ("Instance", "ccc-test")]
+    groups = [f"Skill group: {g['Name']} ({g['DisplayName']}) · {g['SkillGroupId']}" for g in item["SkillGroups"]]
+    return [f"{label}: {value}" for label, value in fields] + (groups or ["Skill groups: none"])
+
+
+def copy_lines(view: dict[str, Any]) -> list[str]:
+    [pre] = [e for b in view["blocks"] if b["type"] == "rich_text" for e in b["elements"]
+             if e["type"] == "rich_text_preformatted"]
+    return "".join(part["text"] for part in pre["elements"]).splitlines()
+
+
+def test_choosing_a_number_opens_one_modal_with_its_every_field(alice: SlackClient, slack: SlackServer,
+                                                                ccc: CccServer, viewer: BotProcess) -> None:
+    reply = alice.run("0833 inbound page 2")
+    menu = reply.button(MENU)
+    assert menu is not None and [o["text"]["text"] for o in menu["options"]] == reply.numbers()
+    items = {n["Number"]: n for n in ccc.instances["ccc-test"]}
+    chosen = next(number for number in reply.numbers() if len(items[number]["SkillGroups"]) > 1
+                  or items[number]["ContactFlowId"])
+    outcome = choose(alice, slack, viewer, reply, option_value(reply, chosen))
+    [opened] = outcome.views
+    assert outcome.replies == [] and opened.trigger_id.endswith(".trigger")
+    assert opened.view["type"] == "modal" and opened.view["title"]["text"] == "Number details"
+    assert copy_lines(opened.view) == expected_lines(items[chosen])
+    for group in items[chosen]["SkillGroups"]:
+        assert f"{group['Name']} ({group['DisplayName']}) · {group['SkillGroupId']}" in json.dumps(
+            opened.view["blocks"], ensure_ascii=False)
+    assert outcome.audit["user"] == ALICE and outcome.audit["outcome"] == "ok"
+    assert outcome.audit["filters"]["pattern"] == chosen
+
+
+def test_a_user_off_the_allow_list_gets_no_modal(alice: SlackClient, slack: SlackServer, viewer: BotProcess) -> None:
+    reply = alice.run("0833")
+    outcome = choose(alice, slack, viewer, reply, option_value(reply, reply.numbers()[0]), user_id=BOB)
+    assert outcome.views == [] and len(outcome.replies) == 1
+    assert "NUMBERS_ALLOWED_USERS" in outcome.replies[0].text
+    assert outcome.audit["user"] == BOB and outcome.audit["outcome"] == "refused"
+
+
+@pytest.mark.parametrize("value", ['{"i":"ccc-prod","n":"083312340011"}', "not json", '{"i":"ccc-test","n":""}'])
+def test_a_doctored_option_is_refused_without_a_ccc_call(value: str, alice: SlackClient, slack: SlackServer,
+                                                         ccc: CccServer, viewer: BotProcess) -> None:
+    reply = alice.run("0833")
+    before = ccc.calls
+    outcome = choose(alice, slack, viewer, reply, value)
+    assert outcome.views == [] and ccc.calls == before and len(outcome.replies) == 1
+    assert outcome.replies[0].body["response_type"] == "ephemeral"
+    assert outcome.audit["outcome"] == "invalid"
+
+
+def test_a_number_gone_from_ccc_gets_one_private_note(alice: SlackClient, slack: SlackServer, viewer: BotProcess) -> None:
+    reply = alice.run("0833")
+    outcome = choose(alice, slack, viewer, reply, '{"i":"ccc-test","n":"0833999999999999"}')
+    assert outcome.views == [] and len(outcome.replies) == 1
+    assert "0833999999999999 is no longer in ccc-test" in outcome.replies[0].text
+    assert outcome.audit["outcome"] == "not-found"
+
+
+def test_a_views_open_failure_gets_one_clear_private_note(alice: SlackClient, slack: SlackServer,
+                                                         viewer: BotProcess) -> None:
+    reply = alice.run("0833 inbound")
+    value = option_value(reply, reply.numbers()[0])
+    slack.fail_api("views.open", "expired_trigger_id")
+    outcome = choose(alice, slack, viewer, reply, value)
+    assert outcome.views == [] and len(outcome.replies) == 1
+    note = outcome.replies[0]
+    assert note.body["response_type"] == "ephemeral" and note.body.get("replace_original") is False
+    assert "`expired_trigger_id`" in note.text and "Choose the number again" in note.text
+    assert outcome.audit["outcome"] == "error"
+    log = viewer.log()
+    assert "could not open the details for the details request from user=U0ALICE" in log and "xoxb-" not in log
+    slack.clear_faults()
+    [opened] = choose(alice, slack, viewer, reply, value).views  # the bot is still there, and works once Slack does
+    assert copy_lines(opened.view)[0] == f"Number: {reply.numbers()[0]}"
