@@ -168,7 +168,7 @@ class Listeners:
             outcome = "error"
         _reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
         audit.record("export", who, outcome, query=query, problem=problem, results=results,
-                     latency_ms=(time.monotonic() - started) * 1000)
+                     latency_ms=_ms_since(started))
 
     def on_details_choice(self, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                           client: WebClient) -> None:
@@ -196,7 +196,7 @@ class Listeners:
             outcome = "error"
         if note is not None:
             _reply(respond, "details", who, note, response_type="ephemeral", replace_original=False)
-        audit.record("details", who, outcome, query=query, problem=problem, latency_ms=(time.monotonic() - started) * 1000)
+        audit.record("details", who, outcome, query=query, problem=problem, latency_ms=_ms_since(started))
 
     def examples(self, fetch: bool = True) -> tuple[str, ...]:
         """Example commands from the default instance's first API page (cached); static ones if CCC fails."""
@@ -239,7 +239,7 @@ class Listeners:
     @staticmethod
     def _audit(event: str, who: Who, query: Query, answer: Answer, started: float, text: str | None = None) -> None:
         audit.record(event, who, answer.outcome, query=query, page=answer.page, problem=answer.problem, text=text,
-                     latency_ms=(time.monotonic() - started) * 1000)
+                     latency_ms=_ms_since(started))
 
 
 def _invalid(respond: Respond, event: str, who: Who, error: QueryError) -> None:
@@ -247,6 +247,10 @@ def _invalid(respond: Respond, event: str, who: Who, error: QueryError) -> None:
     logger.warning("refused a %s value from user=%s: %s", event, who.user, error)
     _reply(respond, event, who, notice_message(str(error)), response_type="ephemeral", replace_original=False)
     audit.record(event, who, "invalid")
+
+
+def _ms_since(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 def _clicker(body: dict[str, Any]) -> Who:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from harness.slack import SlackClient, SlackServer
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-e2e-0000000000-secret-bot-token"
+ALICE, BOB = "U0ALICE", "U0BOB"
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +50,18 @@ def bot_env(ccc: CccServer, slack: SlackServer, **overrides: str) -> dict[str, s
         CCC_READ_TIMEOUT_SECONDS="3", WEB_CONCURRENCY="2", LOG_LEVEL="INFO",
     )
     return clean_env(**{**settings, **overrides})
+
+
+def running_bot(env: dict[str, str], directory: Path) -> Iterator[BotProcess]:
+    """A bot process with `env`, logging to `directory`/bot.log, stopped when the generator is closed."""
+    process = BotProcess(env, directory / "bot.log").wait_until_ready()
+    yield process
+    process.stop()
+
+
+def alice_only_bot(ccc: CccServer, slack: SlackServer, directory: Path) -> Iterator[BotProcess]:
+    """A bot only ALICE may use, with one worker, so its log holds every audit line and its cache every page."""
+    yield from running_bot(bot_env(ccc, slack, NUMBERS_ALLOWED_USERS=ALICE, WEB_CONCURRENCY="1"), directory)
 
 
 @pytest.fixture(scope="session")

@@ -16,16 +16,12 @@ import pytest
 from bot.sandbox import CccServer
 from harness.process import BotProcess
 from harness.slack import Reply, SlackClient, SlackServer, Upload
-from tests.e2e.conftest import SIGNING_SECRET, bot_env
-from tests.e2e.test_faults import running_bot
-
-ALICE, BOB = "U0ALICE", "U0BOB"
+from tests.e2e.conftest import ALICE, BOB, SIGNING_SECRET, alice_only_bot
 
 
 @pytest.fixture(scope="module")
 def exporter(ccc: CccServer, slack: SlackServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
-    """A bot only Alice may use, with one worker so its log holds every audit line and its cache every page."""
-    yield from running_bot(bot_env(ccc, slack, NUMBERS_ALLOWED_USERS=ALICE, WEB_CONCURRENCY="1"), tmp_path_factory.mktemp("exporter"))
+    yield from alice_only_bot(ccc, slack, tmp_path_factory.mktemp("exporter"))
 
 
 @pytest.fixture()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,17 +14,11 @@ from bot.sandbox import CccServer
 from bot.sandbox.server import INJECTION_TEXT, NON_ASCII_TEXT
 from harness.process import BotProcess, free_port
 from harness.slack import Reply, Sent, SlackClient, SlackServer
-from tests.e2e.conftest import SIGNING_SECRET, bot_env
+from tests.e2e.conftest import SIGNING_SECRET, bot_env, running_bot
 from tests.e2e.test_slack_flow import matching
 
 ATTEMPTS = 3  # the bot's CCC_MAX_ATTEMPTS (its default)
 SECOND_REPLY_WAIT = 0.5  # seconds to wait after a reply for a second one that must not come
-
-
-def running_bot(env: dict[str, str], directory: Path) -> Iterator[BotProcess]:
-    process = BotProcess(env, directory / "bot.log").wait_until_ready()
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")

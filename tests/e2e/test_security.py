@@ -14,7 +14,7 @@ import pytest
 from bot.sandbox import CccServer, sample_instances
 from harness.process import BotProcess
 from harness.slack import Reply, SlackClient, SlackServer
-from tests.e2e.conftest import bot_env
+from tests.e2e.conftest import ALICE, BOB, bot_env
 
 SECRETS = {
     "SLACK_BOT_TOKEN": "xoxb-e2e-1111-known-bot-token-secret",
@@ -22,7 +22,6 @@ SECRETS = {
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "known-access-key-secret-7Q2w",
 }
 ACCESS_KEY_ID = "LTAI-e2e-security"
-ALICE, BOB = "U0ALICE", "U0BOB"
 OPS, ELSEWHERE = "C0OPS", "C0ELSEWHERE"
 
 

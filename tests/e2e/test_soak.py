@@ -18,8 +18,8 @@ from bot.sandbox import CccServer
 from bot.sandbox.server import ERRORS, FAULTS
 from harness.process import BotProcess
 from harness.slack import SlackClient, SlackServer
-from tests.e2e.conftest import SIGNING_SECRET, bot_env
-from tests.e2e.test_faults import ATTEMPTS, SECOND_REPLY_WAIT, running_bot
+from tests.e2e.conftest import SIGNING_SECRET, bot_env, running_bot
+from tests.e2e.test_faults import ATTEMPTS, SECOND_REPLY_WAIT
 
 pytestmark = pytest.mark.slow
 
