@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.config import Settings
+from bot.filters import Query
 from bot.page import Page
+from bot.summary import Summary
 
 MASK = "*"
 
@@ -34,10 +36,19 @@ class Access:
         """`page` as a shared message may show it: with NUMBERS_MASK_SHARED, every number (and a whole-number pattern) masked."""
         if not self.mask_shared:
             return page
-        numbers = tuple(replace(n, number=mask_number(n.number)) for n in page.numbers)
-        pattern = page.query.pattern
-        query = replace(page.query, pattern=mask_number(pattern)) if len(pattern) >= 9 else page.query
-        return replace(page, query=query, numbers=numbers)
+        numbers = tuple(replace(n, number=self.shared_number(n.number)) for n in page.numbers)
+        return replace(page, query=self.shared_query(page.query), numbers=numbers)
+
+    def shared_summary(self, summary: Summary) -> Summary:
+        """`summary` with its query as a shared message may show it; its numbers go through `shared_number`."""
+        return replace(summary, query=self.shared_query(summary.query))
+
+    def shared_number(self, number: str) -> str:
+        return mask_number(number) if self.mask_shared else number
+
+    def shared_query(self, query: Query) -> Query:
+        """A pattern long enough to be a whole number is masked like one."""
+        return replace(query, pattern=mask_number(query.pattern)) if self.mask_shared and len(query.pattern) >= 9 else query
 
 
 def mask_number(number: str) -> str:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings, has_alibaba_credentials
-from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, max_page_for, parse_command
+from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, SummaryRequest, max_page_for, parse_command
 from bot.formatters import detail_parts, headline, summary_line, truncation_note
 from bot.page import Page, PhoneNumber
 from bot.service import LookupFailed, NumberService
+from bot.summary import Summary, summarize
 
 PROMPT = "numbers> "
 KEYS = "Enter or n: next · p: prev · new filters (e.g. 0833 inbound) · help · q: quit"
@@ -74,17 +76,30 @@ class Shell:
         if isinstance(parsed, HelpRequest):
             print(CONSOLE_HELP, file=self.out)
             return True
+        if isinstance(parsed, SummaryRequest):
+            return self.show_summary(parsed.query)
         return self.show(parsed)
 
     def show(self, query: Query) -> bool:
         try:
             self.page = self.service.page(query)
         except LookupFailed as e:
-            request_id = f" (CCC request ID {e.problem.request_id})" if e.problem.request_id else ""
-            print(f"{e.problem.message}{request_id}", file=self.out)
-            return False
+            return self.failed(e)
         print(render_page(self.page), file=self.out)
         return True
+
+    def show_summary(self, query: Query) -> bool:
+        try:
+            searched, numbers = self.service.all_numbers(query)
+        except LookupFailed as e:
+            return self.failed(e)
+        print(render_summary(summarize(query, searched, numbers)), file=self.out)
+        return True
+
+    def failed(self, error: LookupFailed) -> bool:
+        request_id = f" (CCC request ID {error.problem.request_id})" if error.problem.request_id else ""
+        print(f"{error.problem.message}{request_id}", file=self.out)
+        return False
 
 
 def render_page(page: Page) -> str:
@@ -96,6 +111,21 @@ def render_page(page: Page) -> str:
     lines.append("")
     for row, number in enumerate(page.numbers, start=page.first_row):
         lines.extend(render_number(row, number))
+    return "\n".join(lines)
+
+
+def render_summary(summary: Summary) -> str:
+    lines = [f"Summary of {headline(summary.query, summary.total)}"]
+    if summary.truncated:
+        lines.append(f"CCC has {summary.searched:,} numbers for the pattern, usage and state, but lists only the first "
+                     "10,000: these counts cover those.")
+    for tally in summary.tallies if summary.total else ():
+        lines.append(f"{tally.title}: " + " · ".join(f"{value} {count:,}" for value, count in tally.counts))
+    lines.append("Needs attention:")
+    for check in summary.attention:
+        lines.append(f"  {check.title}: {len(check.numbers):,}")
+        if check.numbers:
+            lines.append(textwrap.fill(" ".join(check.numbers), width=100, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 
 
@@ -115,6 +145,7 @@ CONSOLE_HELP = """Type filters in any order, as after /numbers in Slack:
   active|inactive         page N         instance:ID
   province:四川  city:乐山  provider:alicom  agent:agent07  tag:M1   (exact)
   group:VIP  flow:IVR     (part of the name); quote a value with spaces: group:"VIP 热线"
+  summary                 counts by usage, state, province, provider and skill group, and what needs attention
 Then Enter or n for the next page, p for the previous one, q to quit."""
 
 

@@ -58,6 +58,8 @@ MALFORMED = ("malformed", "CCC sent an answer the bot could not read. Try again;
 NO_CREDENTIALS = ("auth", "The bot has no Alibaba Cloud credentials. An admin should set "
                           "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET.")
 UNKNOWN = ("unknown", "CCC refused the request ({code}). Tell the bot's admins; the log has the details.")
+TOO_SLOW = ("timeout", "CCC answered too slowly to read every matching number in time. Try again in a few minutes, or "
+                       "add a number pattern or a usage to read fewer.")
 BUG = ("bug", "Something went wrong inside the bot. The details are in its log; please tell its admins.")
 
 

@@ -25,6 +25,7 @@ ACTIVE_ALIASES = {
     "inactive": False, "disabled": False, "unusable": False, "不可用": False,
 }
 HELP_WORDS = ("help", "?", "-h", "--help", "帮助")
+SUMMARY_WORDS = ("summary", "summarize", "summarise", "stats", "汇总", "统计")
 PATTERN_RE = re.compile(r"\+?[0-9][0-9-]*")
 INSTANCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 QUOTED_LENGTH = 80  # a word echoed in an error is clipped to this (an instance ID has up to 64 characters)
@@ -35,7 +36,7 @@ FILTER_EXAMPLES = {"province": "province:四川", "city": "city:乐山", "provid
 MAX_FILTER_VALUE = 64
 QUOTES = '"“”'  # a value with spaces goes in quotes; Slack and CJK keyboards may type the curly ones
 TOKEN_RE = re.compile(r'[A-Za-z]+:["“][^"“”]*["”]|\S+')  # `group:"VIP 热线"` is one word
-VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "page", "instance:", *(f"{name}:" for name in ROW_FILTERS))
+VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "summary", "page", "instance:", *(f"{name}:" for name in ROW_FILTERS))
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,13 @@ class HelpRequest:
     """`/numbers help`."""
 
 
+@dataclass(frozen=True)
+class SummaryRequest:
+    """`/numbers summary [filters]`: counts over every match instead of one page of them."""
+
+    query: Query
+
+
 class QueryError(ValueError):
     """The command text cannot become a Query; the message says why in words a user understands."""
 
@@ -80,8 +88,9 @@ class UnknownWord(QueryError):
     """A word that is no part of the grammar (a typo, most likely)."""
 
 
-def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str], max_page: int) -> Query | HelpRequest:
-    """Turn `/numbers` text into a Query (or a HelpRequest). Raises QueryError naming the problem."""
+def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str],
+                  max_page: int) -> Query | HelpRequest | SummaryRequest:
+    """Turn `/numbers` text into a Query (or a HelpRequest, or a SummaryRequest). Raises QueryError naming the problem."""
     # full-width space and colon, as a CJK keyboard types them
     tokens = TOKEN_RE.findall(text.replace("\u3000", " ").replace("：", ":"))
     if any(t.lower() in HELP_WORDS for t in tokens):
@@ -101,6 +110,8 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
         elif ":" in word and word.partition(":")[0] in ROW_FILTERS:
             name, _, value = token.partition(":")
             _set(found, name.lower(), token, _filter_value(name.lower(), value.strip(QUOTES).strip()))
+        elif word in SUMMARY_WORDS:
+            _set(found, "summary", token, True)
         elif word in USAGE_ALIASES:
             _set(found, "usage", token, USAGE_ALIASES[word])
         elif word in ACTIVE_ALIASES:
@@ -110,7 +121,9 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
         else:
             raise UnknownWord(_unknown_word(token))
         index += 1
-    return Query(
+    if "summary" in found and "page" in found:
+        raise QueryError(f"A summary counts every match, so it has no pages: drop {_quoted(found['page'][0])}.")
+    query = Query(
         instance_id=str(found.get("instance", (None, default_instance))[1]),
         pattern=str(found.get("pattern", (None, ""))[1]),
         usage=found.get("usage", (None, None))[1],  # type: ignore[arg-type]
@@ -118,6 +131,7 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
         page=int(found.get("page", (None, 1))[1]),  # type: ignore[call-overload]
         row_filters=tuple((name, str(found[name][1])) for name in ROW_FILTERS if name in found),
     )
+    return SummaryRequest(query) if "summary" in found else query
 
 
 def encode_value(query: Query) -> str:
@@ -201,7 +215,8 @@ def _set(found: dict[str, tuple[str, object]], name: str, word: str, value: obje
     found[name] = (word, value)
 
 
-_FILTER_WORDS = {"usage": "usages", "active": "states (active/inactive)", "page": "page numbers", "instance": "instances",
+_FILTER_WORDS = {"summary": "summary words",
+                 "usage": "usages", "active": "states (active/inactive)", "page": "page numbers", "instance": "instances",
                  **{name: f"{name} filters" for name in ROW_FILTERS}}
 
 

@@ -38,6 +38,7 @@ from bot.page import Page, PhoneNumber
 
 ACTION_PREV, ACTION_NEXT, ACTION_SHARE = "numbers_prev", "numbers_next", "numbers_share"
 ACTION_EXPORT, ACTION_DETAILS = "numbers_export", "numbers_details"
+ACTION_SUMMARY, ACTION_SHARE_SUMMARY, ACTION_LIST = "numbers_summary", "numbers_share_summary", "numbers_list"
 MAX_OPTIONS = 20
 MAX_OPTION_TEXT = 75  # Slack's limit for a menu option's text
 MAX_BLOCKS = 50
@@ -103,23 +104,23 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
     query = page.query
     title = f"*{page.total:,} number{'' if page.total == 1 else 's'}* in {code_span(query.instance_id)} · {query.describe(code_span)}"
     if shared_by:
-        title = f"{_mention(shared_by)} shared {title}"
-    blocks: list[Block] = [_section(title), _context(escape(summary_line(page)))]
+        title = f"{mention(shared_by)} shared {title}"
+    blocks: list[Block] = [section(title), context(escape(summary_line(page)))]
     if page.clamped:
-        blocks.append(_context(f"There is no page {page.requested_page:,}; this is the last one."))
+        blocks.append(context(f"There is no page {page.requested_page:,}; this is the last one."))
     if page.truncated:
-        blocks.append(_section(f":warning: {truncation_note(page)}"))
+        blocks.append(section(f":warning: {truncation_note(page)}"))
     if not page.numbers:
-        blocks.append(_section("Nothing matches. Try a shorter number pattern, or drop a filter."))
+        blocks.append(section("Nothing matches. Try a shorter number pattern, or drop a filter."))
     else:
         blocks.append(DividerBlock())
         blocks.extend(number_block(number) for number in page.numbers)
         blocks.append(DividerBlock())
     if shared_by:
-        blocks.append(_context(f"See it yourself: {code_span('/numbers ' + command_text(query), SHARE_LIMIT)}"))
+        blocks.append(context(f"See it yourself: {code_span('/numbers ' + command_text(query), SHARE_LIMIT)}"))
     else:
         blocks.extend(_buttons(page))
-    return _message(f"{headline(query, page.total)}: {summary_line(page)}", blocks)
+    return as_message(f"{headline(query, page.total)}: {summary_line(page)}", blocks)
 
 
 def truncation_note(page: Page) -> str:
@@ -135,12 +136,12 @@ def number_block(number: PhoneNumber) -> RichTextBlock:
     """One number in two lines of rich text: the number, usage and state; then where, who and since when.
 
     Rich text shows CCC's words literally (nothing to escape, nothing formats or pings); the styles are ours."""
-    first = [_text(clip(number.number, MAX_VALUE) or "?", code=True), _text("  "),
-             _text(clip(number.usage, MAX_VALUE) or "usage unknown", bold=True), _text(" · "), *_state(number.active)]
+    first = [text_run(clip(number.number, MAX_VALUE) or "?", code=True), text_run("  "),
+             text_run(clip(number.usage, MAX_VALUE) or "usage unknown", bold=True), text_run(" · "), *_state(number.active)]
     details: list[Text | Date] = []
     for detail in detail_parts(number):
-        details += [Text(text=" · " if details else "\n"), *_detail_elements(detail)]  # not _text(), which would drop the \n
-    return RichTextBlock(elements=[RichTextSectionElement(elements=_merged([*first, *details]))])
+        details += [Text(text=" · " if details else "\n"), *_detail_elements(detail)]  # not text_run(), which would drop the \n
+    return RichTextBlock(elements=[RichTextSectionElement(elements=merged([*first, *details]))])
 
 
 class Detail(NamedTuple):
@@ -181,15 +182,15 @@ def utc_day(unix_seconds: int | None) -> str:
 
 
 def problem_message(problem: Problem) -> Message:
-    blocks: list[Block] = [_section(f":warning: {escape(printable(problem.message))}")]
+    blocks: list[Block] = [section(f":warning: {escape(printable(problem.message))}")]
     if problem.request_id:
-        blocks.append(_context(f"CCC request ID {code_span(problem.request_id)} (quote it to Alibaba Cloud support)"))
-    return _message(problem.message, blocks)
+        blocks.append(context(f"CCC request ID {code_span(problem.request_id)} (quote it to Alibaba Cloud support)"))
+    return as_message(problem.message, blocks)
 
 
 def notice_message(text: str) -> Message:
     """A short private answer: a command we could not read, a button we will not follow."""
-    return _message(text, [_section(f":information_source: {escape(printable(text))}")])
+    return as_message(text, [section(f":information_source: {escape(printable(text))}")])
 
 
 STATIC_EXAMPLES = ("0833 inbound", "0833 province:四川", 'group:"VIP 热线" active', "outbound inactive tag:M1", "400 page 2")
@@ -242,6 +243,8 @@ def help_message(instances: Sequence[str], rows_per_page: int, examples: Sequenc
         "`group:\"VIP 热线\"`. These filters search the first 10,000 numbers of the others, so add a pattern "
         "if you can: the first answer may take a few seconds",
         "• `page N`: jump to a page; *Prev* and *Next* buttons page from there",
+        "• `summary` (`stats`, `汇总`) with any filters: counts by usage, state, province, provider and skill group, "
+        "and what needs attention, across every match; the *Summary* button under a result does the same",
         "• *Share* posts the page you see to the channel, saying you shared it",
         "• *Export CSV* sends you every match, all columns, as a file in your DM with the bot",
         "• *Details…* opens one number of the page in a modal: every field, all skill groups, a block to copy",
@@ -249,7 +252,7 @@ def help_message(instances: Sequence[str], rows_per_page: int, examples: Sequenc
     if len(instances) > 1:
         lines.append("• `instance:ID`: look in another instance: " + ", ".join(map(code_span, instances)))
     shown = " · ".join(code_span("/numbers " + example) for example in examples)
-    return _message("How to use /numbers", [_section("\n".join(lines)), _context(f"Examples: {shown}")])
+    return as_message("How to use /numbers", [section("\n".join(lines)), context(f"Examples: {shown}")])
 
 
 def to_blocks_json(blocks: Sequence[Block]) -> list[dict[str, Any]]:
@@ -266,6 +269,7 @@ def _buttons(page: Page) -> list[Block]:
         buttons.append(ButtonElement(text="Next ▶", action_id=ACTION_NEXT, value=encode_value(page.query.at_page(page.query.page + 1))))
     buttons.append(ButtonElement(text="Share in channel", action_id=ACTION_SHARE, value=encode_value(page.query)))
     buttons.append(ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=encode_value(page.query)))
+    buttons.append(ButtonElement(text="Summary", action_id=ACTION_SUMMARY, value=encode_value(page.query.at_page(1))))
     menu = details_menu(page)
     return [ActionsBlock(block_id="numbers_nav", elements=[*buttons, *menu])]
 
@@ -283,18 +287,18 @@ def details_menu(page: Page) -> list[StaticSelectElement]:
     return [StaticSelectElement(action_id=ACTION_DETAILS, placeholder="Details…", options=options)]
 
 
-def _mention(user_id: str) -> str:
+def mention(user_id: str) -> str:
     """The sharer, pinged by Slack ID; anything that is not a user ID reads "Someone" rather than becoming markup."""
     return f"<@{user_id}>" if SLACK_USER_ID.fullmatch(user_id) else "Someone"
 
 
-def _text(text: str, *, bold: bool = False, code: bool = False) -> Text:
+def text_run(text: str, *, bold: bool = False, code: bool = False) -> Text:
     """A rich text run, shown literally: no escaping, no mrkdwn."""
     style = TextStyle(bold=bold or None, code=code or None) if bold or code else None
     return Text(text=printable(text), style=style)
 
 
-def _merged(elements: list[Text | Emoji | Date]) -> list[Text | Emoji | Date]:
+def merged(elements: list[Text | Emoji | Date]) -> list[Text | Emoji | Date]:
     """Neighbouring unstyled text runs as one: the same message in fewer elements."""
     merged: list[Text | Emoji | Date] = []
     for element in elements:
@@ -308,26 +312,26 @@ def _merged(elements: list[Text | Emoji | Date]) -> list[Text | Emoji | Date]:
 
 def _state(active: bool | None) -> list[Text | Emoji]:
     if active is None:
-        return [_text("state unknown")]
-    return [Emoji(name="large_green_circle" if active else "red_circle"), _text(" active" if active else " inactive")]
+        return [text_run("state unknown")]
+    return [Emoji(name="large_green_circle" if active else "red_circle"), text_run(" active" if active else " inactive")]
 
 
 def _detail_elements(detail: Detail) -> list[Text | Date]:
-    label = [_text(detail.label)] if detail.label else []
+    label = [text_run(detail.label)] if detail.label else []
     if detail.when is not None:  # shown in the reader's time zone; the UTC day where dates are not supported
         return [*label, Date(timestamp=detail.when, format="{date_short}", fallback=detail.text)]
-    return [*label, _text(clip(detail.text, detail.limit))] if detail.text else label
+    return [*label, text_run(clip(detail.text, detail.limit))] if detail.text else label
 
 
-def _section(text: str) -> SectionBlock:
+def section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=clip_mrkdwn(text, MAX_TEXT)))
 
 
-def _context(text: str) -> ContextBlock:
+def context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip_mrkdwn(text, MAX_TEXT))])
 
 
-def _message(text: str, blocks: Sequence[Block]) -> Message:
+def as_message(text: str, blocks: Sequence[Block]) -> Message:
     if len(blocks) > MAX_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; Slack takes at most {MAX_BLOCKS}")
     return {"text": clip_mrkdwn(escape(printable(text)), MAX_TEXT), "blocks": to_blocks_json(blocks)}

@@ -1,4 +1,4 @@
-"""register(app): the /numbers command, the Prev / Next / Share / Export buttons and the Details menu.
+"""register(app): the /numbers command, the Prev / Next / Share / Export / Summary buttons and the Details menu.
 The only module that knows Slack's shapes.
 
 Every listener acks at once (in the request thread, so a slow CCC never delays an ack) and does its work in a
@@ -11,14 +11,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.webhook import WebhookClient
 
 from bot import audit
 from bot.access import Access
@@ -32,6 +29,7 @@ from bot.filters import (
     HelpRequest,
     Query,
     QueryError,
+    SummaryRequest,
     UnknownWord,
     command_text,
     decode_number_ref,
@@ -42,9 +40,12 @@ from bot.filters import (
 from bot.formatters import (
     ACTION_DETAILS,
     ACTION_EXPORT,
+    ACTION_LIST,
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
+    ACTION_SHARE_SUMMARY,
+    ACTION_SUMMARY,
     Message,
     closest_example,
     escape,
@@ -56,10 +57,15 @@ from bot.formatters import (
     problem_message,
 )
 from bot.page import Page, PhoneNumber
+from bot.progress import ProgressNotes
+from bot.replies import failure, reply, try_again
 from bot.service import LookupFailed, NumberService
+from bot.summary import Summary, summarize
+from bot.summary_message import progress_message, summary_message, with_back_button
 
 COMMAND = "/numbers"
-REPLY_TIMEOUT_SECONDS = 10  # respond() itself waits 30 s for a response_url that never answers: gunicorn's whole grace period
+# A summary's result must reach its response_url within Slack's 30 minutes; a walk that takes longer gives up.
+SUMMARY_TIME_LIMIT_SECONDS = 25 * 60
 logger = logging.getLogger(__name__)
 
 
@@ -68,9 +74,12 @@ def register(app: App, service: NumberService, settings: Settings) -> None:
     app.command(COMMAND)(ack=acknowledge, lazy=[listeners.on_command])
     app.action(ACTION_PREV)(ack=acknowledge, lazy=[listeners.on_page_click])
     app.action(ACTION_NEXT)(ack=acknowledge, lazy=[listeners.on_page_click])
+    app.action(ACTION_LIST)(ack=acknowledge, lazy=[listeners.on_page_click])
     app.action(ACTION_SHARE)(ack=acknowledge, lazy=[listeners.on_share_click])
     app.action(ACTION_EXPORT)(ack=acknowledge, lazy=[listeners.on_export_click])
     app.action(ACTION_DETAILS)(ack=acknowledge, lazy=[listeners.on_details_choice])
+    app.action(ACTION_SUMMARY)(ack=acknowledge, lazy=[listeners.on_summary_click])
+    app.action(ACTION_SHARE_SUMMARY)(ack=acknowledge, lazy=[listeners.on_share_summary_click])
 
 
 def acknowledge(ack: Ack) -> None:
@@ -112,16 +121,19 @@ class Listeners:
         except QueryError as e:
             # an unknown word never calls CCC: its examples are live only if the help has fetched them already
             hint = f" {closest_example(text, self.examples(fetch=False))}" if isinstance(e, UnknownWord) else ""
-            _reply(respond, "command", who, notice_message(f"{e}{hint}"), response_type="ephemeral")
+            reply(respond, "command", who, notice_message(f"{e}{hint}"), response_type="ephemeral")
             audit.record("command", who, "invalid", text=text)
             return
         if isinstance(parsed, HelpRequest):
             message = help_message(self.instances, self.service.rows_per_page, self.examples())
-            _reply(respond, "command", who, message, response_type="ephemeral")
+            reply(respond, "command", who, message, response_type="ephemeral")
             audit.record("command", who, "help", text=text)
             return
+        if isinstance(parsed, SummaryRequest):
+            self.summary(parsed.query, who, respond, started, in_place=False, text=text)
+            return
         answer = self.lookup(parsed)
-        _reply(respond, "command", who, answer.message, response_type="ephemeral")
+        reply(respond, "command", who, answer.message, response_type="ephemeral")
         self._audit("command", who, parsed, answer, started, text=text)
 
     def on_page_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -132,9 +144,9 @@ class Listeners:
             return
         answer = self.lookup(query)
         if answer.problem is None:
-            _reply(respond, "page", who, answer.message, replace_original=True)
+            reply(respond, "page", who, answer.message, replace_original=True)
         else:  # keep the list the user has; say what went wrong beside it
-            _reply(respond, "page", who, answer.message, response_type="ephemeral", replace_original=False)
+            reply(respond, "page", who, answer.message, response_type="ephemeral", replace_original=False)
         self._audit("page", who, query, answer, started)
 
     def on_share_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -145,8 +157,65 @@ class Listeners:
             return
         answer = self.lookup(query, shared_by=who.user or "someone")
         shared = answer.problem is None
-        _reply(respond, "share", who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
+        reply(respond, "share", who, answer.message, response_type="in_channel" if shared else "ephemeral", replace_original=False)
         self._audit("share", who, query, answer, started)
+
+    def on_summary_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        started = time.monotonic()
+        who = _clicker(body)
+        query = self._query_from(who, action, respond, "summary")
+        if query is not None:
+            self.summary(query, who, respond, started, in_place=True)
+
+    def summary(self, query: Query, who: Who, respond: Respond, started: float, *, in_place: bool,
+                text: str | None = None) -> None:
+        """Count every match, with a progress note or two while that takes long, then answer with the summary.
+
+        `in_place` (a click): the notes and the summary replace the message clicked. A command's reply cannot be
+        replaced, so there a long count gets one note and the summary follows it as a new message."""
+        def post_progress(done: int, total: int) -> None:
+            note = progress_message(query, done, total, follows=not in_place)
+            reply(respond, "summary", who, note, response_type="ephemeral", replace_original=in_place)
+
+        notes = ProgressNotes(post_progress, limit=2 if in_place else 1)
+        problem, summary = None, None
+        try:
+            summary = self.count(query, notes)
+            message = summary_message(summary)
+        except Exception as error:
+            problem, message = failure(error, who, "summary", "count the numbers")
+            if in_place and notes.posted:  # the list is gone: the problem takes its place, with the way back
+                message = with_back_button(message, query)
+        keep_list = in_place and problem is not None and not notes.posted
+        reply(respond, "summary", who, message, response_type="ephemeral", replace_original=in_place and not keep_list)
+        outcome = "error" if problem else "ok" if summary and summary.total else "no-matches"
+        audit.record("summary", who, outcome, query=query, problem=problem, text=text,
+                     results=summary.total if summary else None, latency_ms=_ms_since(started))
+
+    def on_share_summary_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """The summary the clicker sees, posted to the channel (counted again: from the cache, most often)."""
+        started = time.monotonic()
+        who = _clicker(body)
+        query = self._query_from(who, action, respond, "summary-share")
+        if query is None:
+            return
+        problem, summary = None, None
+        try:
+            summary = self.count(query)
+            message = summary_message(self.access.shared_summary(summary), shared_by=who.user or "someone",
+                                      mask=self.access.shared_number)
+        except Exception as error:
+            problem, message = failure(error, who, "summary-share", "count the numbers")
+        shared = problem is None
+        reply(respond, "summary-share", who, message, response_type="in_channel" if shared else "ephemeral",
+              replace_original=False)
+        audit.record("summary-share", who, "ok" if shared else "error", query=query, problem=problem,
+                     results=summary.total if summary else None, latency_ms=_ms_since(started))
+
+    def count(self, query: Query, progress: ProgressNotes | None = None) -> Summary:
+        """The summary of every match of `query`; LookupFailed when CCC fails or is too slow for Slack's 30 minutes."""
+        searched, numbers = self.service.all_numbers(query, progress, time_limit=SUMMARY_TIME_LIMIT_SECONDS)
+        return summarize(query, searched, numbers)
 
     def on_export_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         """Every match as a CSV file in the clicker's DM with the bot, then one private word where they clicked.
@@ -166,7 +235,7 @@ class Listeners:
         except Exception as error:
             problem, message = failure(error, who, "export", "send you the file", export_advice)
             outcome = "error"
-        _reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
+        reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
         audit.record("export", who, outcome, query=query, problem=problem, results=results,
                      latency_ms=_ms_since(started))
 
@@ -195,7 +264,7 @@ class Listeners:
             problem, note = failure(error, who, "details", "open the details", details_advice)
             outcome = "error"
         if note is not None:
-            _reply(respond, "details", who, note, response_type="ephemeral", replace_original=False)
+            reply(respond, "details", who, note, response_type="ephemeral", replace_original=False)
         audit.record("details", who, outcome, query=query, problem=problem, latency_ms=_ms_since(started))
 
     def examples(self, fetch: bool = True) -> tuple[str, ...]:
@@ -222,7 +291,7 @@ class Listeners:
         refusal = self.access.refusal(who.user, who.channel)
         if refusal is None:
             return False
-        _reply(respond, event, who, notice_message(refusal), response_type="ephemeral", replace_original=False)
+        reply(respond, event, who, notice_message(refusal), response_type="ephemeral", replace_original=False)
         audit.record(event, who, "refused", text=text)
         return True
 
@@ -245,7 +314,7 @@ class Listeners:
 def _invalid(respond: Respond, event: str, who: Who, error: QueryError) -> None:
     """A button or menu value the bot will not follow: logged, one private note, one audit line."""
     logger.warning("refused a %s value from user=%s: %s", event, who.user, error)
-    _reply(respond, event, who, notice_message(str(error)), response_type="ephemeral", replace_original=False)
+    reply(respond, event, who, notice_message(str(error)), response_type="ephemeral", replace_original=False)
     audit.record(event, who, "invalid")
 
 
@@ -282,40 +351,8 @@ SCOPE_ERRORS = ("missing_scope", "not_in_channel", "not_allowed_token_type", "ch
 def export_advice(code: str) -> str:
     if code in SCOPE_ERRORS:
         return "The app needs the `files:write` and `im:write` scopes: ask a Slack admin to reinstall it from manifest.json."
-    return "Try again in a minute."
+    return try_again(code)
 
 
 def details_advice(code: str) -> str:
-    return "Choose the number again." if code == "expired_trigger_id" else "Try again in a minute."
-
-
-def failure(error: Exception, who: Who, event: str, task: str, advice: Callable[[str], str]) -> tuple[Problem | None, Message]:
-    """What the user is told when `task` (e.g. "send you the file") fails, and the CCC problem behind it if any;
-    logged with the request, never with a token. `advice` turns Slack's error code into what to do next."""
-    request = f"{event} request from user={who.user} channel={who.channel}"
-    if isinstance(error, LookupFailed):  # the service has logged CCC's answer
-        logger.warning("CCC failed the %s: kind=%s", request, error.problem.kind)
-        return error.problem, problem_message(error.problem)
-    if isinstance(error, SlackApiError):
-        code = error.response.get("error") or "unknown"
-        logger.error("could not %s for the %s: Slack answered %s", task, request, code)
-        return None, notice_message(f"I could not {task}: Slack answered `{code}`. {advice(code)}")
-    if isinstance(error, OSError | SlackClientError):
-        logger.error("could not reach Slack to %s for the %s: %s: %.200s", task, request, type(error).__name__, error)
-        return None, notice_message(f"I could not reach Slack to {task}. Try again in a minute.")
-    logger.exception("the %s failed", request)
-    problem = Problem(*BUG)
-    return problem, problem_message(problem)
-
-
-def _reply(respond: Respond, event: str, who: Who, message: Message, **options: Any) -> None:
-    """Send one reply through the response_url; a failure there is logged with the request, never raised into bolt."""
-    request = f"{event} from user={who.user} channel={who.channel}"
-    try:
-        client = WebhookClient(respond.response_url, timeout=REPLY_TIMEOUT_SECONDS, proxy=respond.proxy, ssl=respond.ssl)
-        response = client.send(**message, **options)
-        if response.status_code >= 300:
-            logger.error("response_url answered HTTP %s to the reply for the %s: %s", response.status_code, request,
-                         response.body[:200])
-    except Exception:
-        logger.exception("could not post the reply for the %s", request)
+    return "Choose the number again." if code == "expired_trigger_id" else try_again(code)

@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +21,7 @@ from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
 from bot.config import Settings
-from bot.errors import MalformedResponse, Problem, describe
+from bot.errors import TOO_SLOW, MalformedResponse, Problem, describe
 from bot.filters import MAX_REACHABLE, Query, max_page_for
 from bot.page import Page, PhoneNumber, SkillGroup, rows_window
 
@@ -34,6 +34,13 @@ MAX_TEXT_KEPT = 1000
 LAST_SHOWABLE_SECOND = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last instant Python's datetime can hold
 
 logger = logging.getLogger(__name__)
+
+
+Progress = Callable[[int, int], None]  # (rows read so far, rows to read)
+
+
+def _no_progress(done: int, total: int) -> None:
+    pass
 
 
 class LookupFailed(Exception):
@@ -137,14 +144,27 @@ class NumberService:
         return Page(shown, matches[start:start + self._rows_per_page], len(matches), self._rows_per_page,
                     requested_page=query.page, searched=api_total)
 
-    def all_numbers(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
+    def all_numbers(self, query: Query, progress: Progress | None = None,
+                    time_limit: float | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
         """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep.
 
-        Walks every API page of the result through the cache, whatever page `query` is on."""
+        Walks every API page of the result through the cache, whatever page `query` is on, calling
+        `progress(rows read, rows to read)` after each. LookupFailed when the walk is not done in `time_limit` seconds."""
         first = self._fetch(query, 1)
-        last = -(-min(first.total, MAX_REACHABLE) // API_PAGE_SIZE)
-        rest = self._walkers.map(lambda n: self._fetch(query, n), range(2, last + 1))
-        rows = [number for api_page in (first, *rest) for number in api_page.numbers]
+        reachable = min(first.total, MAX_REACHABLE)
+        report = progress or _no_progress
+        report(min(API_PAGE_SIZE, reachable), reachable)
+        api_pages = [first]
+        try:
+            for api_page in self._walkers.map(lambda n: self._fetch(query, n), range(2, -(-reachable // API_PAGE_SIZE) + 1),
+                                              timeout=time_limit):
+                api_pages.append(api_page)
+                report(min(len(api_pages) * API_PAGE_SIZE, reachable), reachable)
+        except TimeoutError:  # the pages not started yet are cancelled; those under way finish into the cache
+            logger.warning("gave up walking %s after %s s with %d of %d API pages read", query, time_limit,
+                           len(api_pages), -(-reachable // API_PAGE_SIZE))
+            raise LookupFailed(Problem(*TOO_SLOW)) from None
+        rows = [number for api_page in api_pages for number in api_page.numbers]
         return first.total, tuple(number for number in rows if matches(number, query.row_filters))
 
     def _window(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:

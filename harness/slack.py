@@ -26,6 +26,7 @@ class Reply:
     response_url: str
     body: dict[str, Any]
     received_at: float = field(default_factory=time.monotonic)
+    accepted: bool = True  # False past the response_url's 5 uses: Slack answers 404 and shows nothing
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -78,7 +79,8 @@ class OpenedView:
 class SlackServer(ThreadingHTTPServer):
     """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post.
 
-    The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`).
+    The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`);
+    like Slack's, each takes 5 posts and answers 404 `used_url` after.
     With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
     It serves what slack_sdk's files_upload_v2 calls (conversations.open, files.getUploadURLExternal, the upload URL,
     files.completeUploadExternal) and keeps each file in `uploads`; views.open calls go to `views`.
@@ -86,6 +88,7 @@ class SlackServer(ThreadingHTTPServer):
     """
 
     HANG = 0  # the "status" of a response_url that takes a post and never answers
+    USES = 5  # posts a response_url takes; Slack answers 404 `used_url` to the next
 
     daemon_threads = True
     request_queue_size = 1024  # like Slack, take a burst of replies without dropping connections
@@ -254,7 +257,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(self.server.answer_api(method, token, form)).encode(), "application/json")
 
     def _take_reply(self, response_url: str, raw: bytes) -> None:
-        self.server.record(Reply(response_url, json.loads(raw or b"{}")))
+        accepted = len(self.server.replies_to(response_url)) < self.server.USES
+        self.server.record(Reply(response_url, json.loads(raw or b"{}"), accepted=accepted))
+        if not accepted:
+            self._send(404, b"used_url", "text/plain")
+            return
         status = self.server.status_for(response_url)
         if status == self.server.HANG:
             self.close_connection = True  # hang up without an answer

@@ -17,6 +17,7 @@ from bot.formatters import (
     ACTION_NEXT,
     ACTION_PREV,
     ACTION_SHARE,
+    ACTION_SUMMARY,
     STATIC_EXAMPLES,
     area_code,
     clip_mrkdwn,
@@ -244,21 +245,23 @@ def test_no_unescaped_ping_anywhere_in_a_notice_or_problem(message):
 # --- buttons --------------------------------------------------------------------------------------
 
 
-def test_first_page_has_next_share_and_export_but_no_prev():
-    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT, ACTION_DETAILS}
+ALWAYS = {ACTION_SHARE, ACTION_EXPORT, ACTION_SUMMARY, ACTION_DETAILS}  # under every private result with numbers
 
 
-def test_middle_page_has_prev_next_share_and_export():
-    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, ACTION_SHARE, ACTION_EXPORT,
-                                                                     ACTION_DETAILS}
+def test_first_page_has_next_and_the_rest_but_no_prev():
+    assert set(buttons(page_message(make_page(page=1, total=25)))) == {ACTION_NEXT, *ALWAYS}
 
 
-def test_last_page_has_prev_share_and_export_but_no_next():
-    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, ACTION_SHARE, ACTION_EXPORT, ACTION_DETAILS}
+def test_middle_page_has_prev_next_and_the_rest():
+    assert set(buttons(page_message(make_page(page=2, total=25)))) == {ACTION_PREV, ACTION_NEXT, *ALWAYS}
 
 
-def test_a_single_page_has_only_share_and_export():
-    assert set(buttons(page_message(make_page(page=1, total=4)))) == {ACTION_SHARE, ACTION_EXPORT, ACTION_DETAILS}
+def test_last_page_has_prev_and_the_rest_but_no_next():
+    assert set(buttons(page_message(make_page(page=3, total=25)))) == {ACTION_PREV, *ALWAYS}
+
+
+def test_a_single_page_has_neither_prev_nor_next():
+    assert set(buttons(page_message(make_page(page=1, total=4)))) == ALWAYS
 
 
 def test_last_reachable_page_of_a_truncated_result_has_no_next():

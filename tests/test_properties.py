@@ -23,6 +23,7 @@ from bot.filters import (
     HelpRequest,
     Query,
     QueryError,
+    SummaryRequest,
     command_text,
     decode_value,
     encode_value,
@@ -31,6 +32,8 @@ from bot.filters import (
 )
 from bot.formatters import SLACK_USER_ID, help_message, notice_message, page_message, problem_message
 from bot.page import Page, PhoneNumber, SkillGroup
+from bot.summary import summarize
+from bot.summary_message import progress_message, summary_message
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -41,7 +44,8 @@ INJECTIONS = ["<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C123>", "<ht
               "*bold*", "_it_", "~st~", "`code`", "```", "&", "&amp;", "&lt;", ":warning:", "\n", "\x00", "\u202e", "\ud800"]
 WORDS = ["inbound", "outbound", "in", "呼入", "active", "inactive", "page", "p", "page:", "instance:", "help", "0833",
          "+86-10", "-", "：", "\u3000", "²", "０８３３", "İnstance:", "ccc-test", "ccc-demo",
-         *(f"{name}:" for name in ROW_FILTERS), "Province:四川", 'group:"VIP 热线"', "“", "”", '"', "provence:"]
+         *(f"{name}:" for name in ROW_FILTERS), "Province:四川", 'group:"VIP 热线"', "“", "”", '"', "provence:",
+         "summary", "统计", "Stats"]
 
 lengths = st.integers(1, 50) | st.integers(2000, 6000)  # short, or longer than any limit (int() stops at 4,300 digits)
 # Any code point, lone surrogates included (JSON from CCC can carry them): the text Slack must never choke on.
@@ -125,7 +129,10 @@ def test_parse_command_answers_a_query_help_or_a_query_error(text: str, config: 
     except QueryError as e:
         assert_readable_error(str(e))
         return
-    assert isinstance(parsed, Query | HelpRequest)
+    assert isinstance(parsed, Query | HelpRequest | SummaryRequest)
+    if isinstance(parsed, SummaryRequest):
+        assert parsed.query.page == 1
+        parsed = parsed.query
     if isinstance(parsed, Query):
         assert 1 <= parsed.page <= max_page
         assert parsed.instance_id in allowed
@@ -231,6 +238,26 @@ def test_user_and_ccc_text_in_mrkdwn_sits_only_inside_code_spans(page: Page, ins
                                       row_filters=tuple(zip(names, [v or "x" for v in values], strict=False))))
     for shared_by in (None, "U0ALICE"):
         assert skeleton(page_message(odd, shared_by=shared_by)) == skeleton(page_message(plain, shared_by=shared_by))
+
+
+@SLOW
+@given(query=shown_queries, numbers=st.lists(phone_numbers, max_size=30), extra=st.integers(0, 10**9),
+       shared_by=st.none() | slack_ids | hostile_text, masked=st.booleans())
+def test_any_summary_is_valid_block_kit_that_pings_no_one(query: Query, numbers: list[PhoneNumber], extra: int,
+                                                          shared_by: str | None, masked: bool) -> None:
+    summary = summarize(query, len(numbers) + extra, numbers)
+    message = summary_message(summary, shared_by=shared_by, mask=(lambda n: "*" * len(n)) if masked else str)
+    assert_safe_message(message, mention=shared_by)
+    if masked:  # every number shown (a code run in rich text) went through the mask
+        shown = [e["text"] for b in message["blocks"] if b["type"] == "rich_text" for e in b["elements"][0]["elements"]
+                 if (e.get("style") or {}).get("code")]
+        assert all(set(text) <= {"*", "…"} or text == "?" for text in shown)
+
+
+@FAST
+@given(query=shown_queries, done=st.integers(0, 10**6), total=st.integers(0, 10**6), follows=st.booleans())
+def test_any_progress_note_is_valid_block_kit_that_pings_no_one(query: Query, done: int, total: int, follows: bool) -> None:
+    assert_safe_message(progress_message(query, done, total, follows=follows))
 
 
 @FAST

@@ -238,6 +238,25 @@ def test_row_filters_search_only_the_first_10000_and_say_so(big_server, big_inst
     assert big_server.calls == 100
 
 
+def test_a_walk_tells_its_progress_after_each_api_page(ccc_server, service):
+    seen: list[tuple[int, int]] = []
+    searched, found = service.all_numbers(Query("ccc-test"), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(100, 400), (200, 400), (300, 400), (400, 400)] and searched == len(found) == 400
+
+
+def test_a_walk_of_more_than_10000_tells_progress_out_of_10000(big_server, make_service):
+    seen: list[tuple[int, int]] = []
+    make_service(endpoint=big_server.endpoint).all_numbers(Query("ccc-big"), progress=lambda *p: seen.append(p))
+    assert len(seen) == 100 and seen[-1] == (10_000, 10_000)
+
+
+def test_a_walk_that_outlasts_its_time_limit_gives_up_with_a_timeout(ccc_server, service):
+    ccc_server.latency = 0.3
+    with pytest.raises(LookupFailed) as failed:
+        service.all_numbers(Query("ccc-test"), time_limit=0.1)
+    assert failed.value.problem.kind == "timeout" and "too slowly" in failed.value.problem.message
+
+
 # --- retries --------------------------------------------------------------------------------------
 
 

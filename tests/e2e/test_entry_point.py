@@ -27,6 +27,15 @@ def test_console_with_no_credentials_shows_the_sample_instance_and_says_so() -> 
     assert len(shown) == 10 and all("0833" in number for number in shown)
 
 
+def test_console_summary_counts_the_sample_instance() -> None:
+    result = run_bot("console", "summary 0833 inbound", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Summary of 94 numbers in ccc-test · matching 0833 · inbound"
+    assert lines[1].startswith("Usage: Inbound 94") and lines[2].startswith("State: active ")
+    assert "Needs attention:" in lines and any(line.startswith("  In no skill group: ") for line in lines)
+
+
 def test_console_names_an_unknown_word_and_fails() -> None:
     result = run_bot("console", "0833 inbond", env=clean_env())
     assert result.returncode == 1
