@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings, has_alibaba_credentials
 from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, SummaryRequest, max_page_for, parse_command
-from bot.formatters import detail_parts, headline, summary_line, truncation_note
+from bot.formatters import detail_parts, headline, printable, summary_line, truncation_note
 from bot.page import Page, PhoneNumber
 from bot.service import LookupFailed, NumberService
 from bot.summary import Summary, summarize
@@ -120,12 +120,13 @@ def render_summary(summary: Summary) -> str:
         lines.append(f"CCC has {summary.searched:,} numbers for the pattern, usage and state, but lists only the first "
                      "10,000: these counts cover those.")
     for tally in summary.tallies if summary.total else ():
-        lines.append(f"{tally.title}: " + " · ".join(f"{value} {count:,}" for value, count in tally.counts))
+        lines.append(f"{tally.title}: " + " · ".join(f"{printable(value)} {count:,}" for value, count in tally.counts))
     lines.append("Needs attention:")
     for check in summary.attention:
         lines.append(f"  {check.title}: {len(check.numbers):,}")
         if check.numbers:
-            lines.append(textwrap.fill(" ".join(check.numbers), width=100, initial_indent="    ", subsequent_indent="    "))
+            shown = " ".join(printable(number) for number in check.numbers)
+            lines.append(textwrap.fill(shown, width=100, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 
 

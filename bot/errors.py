@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -96,7 +97,9 @@ def describe(error: BaseException, *, instance: str = "", region: str = "") -> P
         kind, text = UNKNOWN
     else:
         kind, text = _by_type(error)
-    message = text.format(instance=instance or "?", region=region or "?", status=status, code=code or status)
+    # CCC's code goes into a message that Slack shows as mrkdwn: keep the characters codes are made of
+    shown_code = re.sub(r"[^A-Za-z0-9.-]", "?", code)[:80] or status
+    message = text.format(instance=instance or "?", region=region or "?", status=status, code=shown_code)
     return Problem(kind=kind, message=message, code=code, request_id=request_id)
 
 

@@ -35,6 +35,7 @@ FILTER_EXAMPLES = {"province": "province:四川", "city": "city:乐山", "provid
                    "group": 'group:"VIP 热线"', "agent": "agent:agent07", "tag": "tag:M1", "flow": "flow:IVR"}
 MAX_FILTER_VALUE = 64
 QUOTES = '"“”'  # a value with spaces goes in quotes; Slack and CJK keyboards may type the curly ones
+FULL_WIDTH_COLON = re.compile(r"(?<![^\s])([A-Za-z]+)：")  # a word's first colon, full width
 TOKEN_RE = re.compile(r'[A-Za-z]+:["“][^"“”]*["”]|\S+')  # `group:"VIP 热线"` is one word
 VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "summary", "page", "instance:", *(f"{name}:" for name in ROW_FILTERS))
 
@@ -91,8 +92,9 @@ class UnknownWord(QueryError):
 def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str],
                   max_page: int) -> Query | HelpRequest | SummaryRequest:
     """Turn `/numbers` text into a Query (or a HelpRequest, or a SummaryRequest). Raises QueryError naming the problem."""
-    # full-width space and colon, as a CJK keyboard types them
-    tokens = TOKEN_RE.findall(text.replace("\u3000", " ").replace("：", ":"))
+    # A CJK keyboard's full-width space already splits words (it is whitespace); its colon after a filter name
+    # (`province：四川`) is read as `:`. Inside a value both stay as typed.
+    tokens = TOKEN_RE.findall(FULL_WIDTH_COLON.sub(r"\1:", text))
     if any(t.lower() in HELP_WORDS for t in tokens):
         return HelpRequest()
     found: dict[str, tuple[str, object]] = {}  # filter name -> (the word the user typed, value)

@@ -180,7 +180,7 @@ class Listeners:
         notes = ProgressNotes(post_progress, limit=2 if in_place else 1)
         problem, summary = None, None
         try:
-            summary = self.count(query, notes)
+            summary = self.count(query, started, notes)
             message = summary_message(summary)
         except Exception as error:
             problem, message = failure(error, who, "summary", "count the numbers")
@@ -201,7 +201,7 @@ class Listeners:
             return
         problem, summary = None, None
         try:
-            summary = self.count(query)
+            summary = self.count(query, started)
             message = summary_message(self.access.shared_summary(summary), shared_by=who.user or "someone",
                                       mask=self.access.shared_number)
         except Exception as error:
@@ -212,9 +212,10 @@ class Listeners:
         audit.record("summary-share", who, "ok" if shared else "error", query=query, problem=problem,
                      results=summary.total if summary else None, latency_ms=_ms_since(started))
 
-    def count(self, query: Query, progress: ProgressNotes | None = None) -> Summary:
-        """The summary of every match of `query`; LookupFailed when CCC fails or is too slow for Slack's 30 minutes."""
-        searched, numbers = self.service.all_numbers(query, progress, time_limit=SUMMARY_TIME_LIMIT_SECONDS)
+    def count(self, query: Query, started: float, progress: ProgressNotes | None = None) -> Summary:
+        """The summary of every match of `query`; LookupFailed when CCC fails, or is too slow for the answer to reach
+        the response_url within Slack's 30 minutes of the request `started` (time.monotonic())."""
+        searched, numbers = self.service.all_numbers(query, progress, deadline=started + SUMMARY_TIME_LIMIT_SECONDS)
         return summarize(query, searched, numbers)
 
     def on_export_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import unicodedata
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,27 +147,43 @@ class NumberService:
                     requested_page=query.page, searched=api_total)
 
     def all_numbers(self, query: Query, progress: Progress | None = None,
-                    time_limit: float | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
+                    deadline: float | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
         """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep.
 
         Walks every API page of the result through the cache, whatever page `query` is on, calling
-        `progress(rows read, rows to read)` after each. LookupFailed when the walk is not done in `time_limit` seconds."""
+        `progress(rows read, rows to read)` after each. LookupFailed when the walk is not done by `deadline`
+        (a time.monotonic() time)."""
         first = self._fetch(query, 1)
         reachable = min(first.total, MAX_REACHABLE)
         report = progress or _no_progress
         report(min(API_PAGE_SIZE, reachable), reachable)
         api_pages = [first]
         try:
-            for api_page in self._walkers.map(lambda n: self._fetch(query, n), range(2, -(-reachable // API_PAGE_SIZE) + 1),
-                                              timeout=time_limit):
+            for api_page in self._walk(query, range(2, -(-reachable // API_PAGE_SIZE) + 1), deadline):
                 api_pages.append(api_page)
                 report(min(len(api_pages) * API_PAGE_SIZE, reachable), reachable)
-        except TimeoutError:  # the pages not started yet are cancelled; those under way finish into the cache
-            logger.warning("gave up walking %s after %s s with %d of %d API pages read", query, time_limit,
-                           len(api_pages), -(-reachable // API_PAGE_SIZE))
+        except TimeoutError:
+            logger.warning("gave up walking %s at its deadline with %d of %d API pages read", query, len(api_pages),
+                           -(-reachable // API_PAGE_SIZE))
             raise LookupFailed(Problem(*TOO_SLOW)) from None
         rows = [number for api_page in api_pages for number in api_page.numbers]
         return first.total, tuple(number for number in rows if matches(number, query.row_filters))
+
+    def _walk(self, query: Query, api_pages: range, deadline: float | None) -> Iterator[ApiPage]:
+        """The API pages `api_pages` of `query`, in order. Each walk keeps at most WALK_THREADS fetches queued, so
+        walks that run at once share the walkers instead of one waiting for the whole of another."""
+        pending: deque[Future[ApiPage]] = deque()
+        upcoming = iter(api_pages)
+        try:
+            while True:
+                while len(pending) < WALK_THREADS and (number := next(upcoming, None)) is not None:
+                    pending.append(self._walkers.submit(self._fetch, query, number))
+                if not pending:
+                    return
+                yield pending.popleft().result(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        finally:  # on a failure or at the deadline: the fetches not started are dropped; those under way fill the cache
+            for future in pending:
+                future.cancel()
 
     def _window(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
         start, count, api_pages = rows_window(query.page, self._rows_per_page, API_PAGE_SIZE)

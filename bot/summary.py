@@ -60,15 +60,22 @@ def summarize(query: Query, searched: int, numbers: Iterable[PhoneNumber]) -> Su
         _tally("State", ({True: "active", False: "inactive"}.get(n.active, "state unknown") for n in numbers)),
         _tally("Province", (n.province or "no province" for n in numbers)),
         _tally("Provider", (n.provider or "no provider" for n in numbers)),
-        _tally("Skill group", (label for n in numbers for label in _group_labels(n))),
+        _group_tally(numbers),
     )
     attention = tuple(Attention(title, tuple(n.number for n in numbers if check(n))) for title, check in CHECKS)
     return Summary(query, len(numbers), searched, tallies, attention)
 
 
-def _group_labels(number: PhoneNumber) -> list[str]:
-    """Each skill group a number is in, once; "no skill group" for none."""
-    return list(dict.fromkeys(group.label or "unnamed skill group" for group in number.skill_groups)) or ["no skill group"]
+def _group_tally(numbers: tuple[PhoneNumber, ...]) -> Tally:
+    """Numbers per skill group, told apart by ID (two groups may share a name) and shown by name; a name two groups
+    share is followed by each one's ID. "no skill group" counts the numbers in none."""
+    counts: Counter[tuple[str, str]] = Counter()  # (ID, or the label when CCC gives none; label) -> numbers
+    for number in numbers:
+        groups = dict.fromkeys((g.skill_group_id or g.label, g.label or "unnamed skill group") for g in number.skill_groups)
+        counts.update(list(groups) or [("", "no skill group")])
+    labels = Counter(label for _, label in counts)
+    return Tally("Skill group", tuple((label if labels[label] == 1 else f"{label} ({key})", count)
+                                     for (key, label), count in counts.most_common()))
 
 
 def _tally(title: str, values: Iterable[str]) -> Tally:

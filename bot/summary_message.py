@@ -39,7 +39,8 @@ def summary_message(summary: Summary, *, shared_by: str | None = None, mask: Cal
     title = f"*Summary of {_count(summary.total)}* in {code_span(query.instance_id)} · {query.describe(code_span)}"
     if shared_by:
         title = f"{mention(shared_by)} shared {title}"
-    blocks: list[Block] = [section(title), context(_scope(summary))]
+    scope = _scope(summary) + (" Counted when shared." if shared_by else "")
+    blocks: list[Block] = [section(title), context(scope)]
     if summary.truncated:
         blocks.append(section(f":warning: CCC has {summary.searched:,} numbers for the pattern, usage and state asked, but "
                               "lists only the first 10,000: these counts cover those. Add a number pattern, a usage or a "
@@ -113,7 +114,7 @@ def _attention_blocks(summary: Summary, mask: Callable[[str], str]) -> list[Bloc
         for index, number in enumerate(check.numbers[:ATTENTION_SHOWN]):
             parts += [Text(text="\n" if not index else " "), text_run(clip(mask(number), MAX_VALUE) or "?", code=True)]
         if found > ATTENTION_SHOWN:
-            parts.append(text_run(f" and {found - ATTENTION_SHOWN:,} more: Export CSV has every number"))
+            parts.append(text_run(f" and {found - ATTENTION_SHOWN:,} more"))
         blocks.append(RichTextBlock(elements=[RichTextSectionElement(elements=merged(parts))]))
     return blocks
 

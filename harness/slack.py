@@ -84,11 +84,12 @@ class SlackServer(ThreadingHTTPServer):
     With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
     It serves what slack_sdk's files_upload_v2 calls (conversations.open, files.getUploadURLExternal, the upload URL,
     files.completeUploadExternal) and keeps each file in `uploads`; views.open calls go to `views`.
-    `fail_api` makes a Web API method answer an error.
+    `fail_api` makes a Web API method answer an error, `drop_api` close its connection without an answer.
     """
 
     HANG = 0  # the "status" of a response_url that takes a post and never answers
     USES = 5  # posts a response_url takes; Slack answers 404 `used_url` to the next
+    DROPPED = "-dropped-"  # the "error" of a Web API method whose connection closes without an answer
 
     daemon_threads = True
     request_queue_size = 1024  # like Slack, take a burst of replies without dropping connections
@@ -127,6 +128,13 @@ class SlackServer(ThreadingHTTPServer):
         """Every call to Web API `method` answers {"ok": false, "error": `error`} until `clear_faults`."""
         self._api_faults[method] = error
 
+    def drop_api(self, method: str) -> None:
+        """Every call to Web API `method` gets its connection closed without an answer, until `clear_faults`."""
+        self._api_faults[method] = self.DROPPED
+
+    def api_fault(self, method: str) -> str | None:
+        return self._api_faults.get(method)
+
     def clear_faults(self) -> None:
         self._api_faults.clear()
 
@@ -144,10 +152,13 @@ class SlackServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
-    def record(self, reply: Reply) -> None:
+    def record_post(self, response_url: str, body: dict[str, Any]) -> bool:
+        """Keep a post to `response_url`; whether Slack would take it (it is within the URL's USES)."""
         with self._changed:
-            self.replies.append(reply)
+            accepted = sum(1 for r in self.replies if r.response_url == response_url) < self.USES
+            self.replies.append(Reply(response_url, body, accepted=accepted))
             self._changed.notify_all()
+        return accepted
 
     def replies_to(self, response_url: str) -> list[Reply]:
         with self._changed:
@@ -250,6 +261,9 @@ class _Handler(BaseHTTPRequestHandler):
         method = self.path.rsplit("/", 1)[-1]
         token = self.headers.get("Authorization", "")
         self.server.api_calls.append((method, token))
+        if self.server.api_fault(method) == self.server.DROPPED:
+            self.close_connection = True  # hang up without an answer
+            return
         if self.headers.get("Content-Type", "").startswith("application/json"):
             form = json.loads(raw or b"{}")
         else:
@@ -257,8 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(self.server.answer_api(method, token, form)).encode(), "application/json")
 
     def _take_reply(self, response_url: str, raw: bytes) -> None:
-        accepted = len(self.server.replies_to(response_url)) < self.server.USES
-        self.server.record(Reply(response_url, json.loads(raw or b"{}"), accepted=accepted))
+        accepted = self.server.record_post(response_url, json.loads(raw or b"{}"))
         if not accepted:
             self._send(404, b"used_url", "text/plain")
             return

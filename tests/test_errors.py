@@ -118,6 +118,12 @@ def test_unknown_4xx_code_is_named():
     assert "Something.New" in problem.message
 
 
+def test_an_unknown_code_cannot_format_or_ping_in_the_message():
+    problem = describe(sdk_error("*Bold*<!channel>_x_", status=400))
+    assert problem.message.startswith("CCC refused the request (?Bold???channel??x?)")
+    assert problem.code == "*Bold*<!channel>_x_"  # whole in the log and the audit line
+
+
 @pytest.mark.parametrize("status", [500, 502, 504])
 def test_unknown_5xx_is_a_server_error_naming_the_status(status):
     problem = describe(sdk_error("Gateway.Oops", status=status))

@@ -350,6 +350,8 @@ def test_max_page_reaches_exactly_the_first_10000_rows(rows, last_page):
     ("group:“VIP 热线”", (("group", "VIP 热线"),)),  # the curly quotes Slack and CJK keyboards type
     ("PROVINCE：四川", (("province", "四川"),)),  # any case, full-width colon
     ("flow:a:b", (("flow", "a:b"),)),
+    ("group:VIP：热线", (("group", "VIP：热线"),)),  # a full-width colon inside a value stays as typed
+    ('group:"VIP\u3000热线"', (("group", "VIP\u3000热线"),)),  # and so does a full-width space in quotes
 ])
 def test_each_row_filter(text, row_filters):
     assert parse(text) == Query(DEFAULT, row_filters=row_filters)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -250,10 +251,25 @@ def test_a_walk_of_more_than_10000_tells_progress_out_of_10000(big_server, make_
     assert len(seen) == 100 and seen[-1] == (10_000, 10_000)
 
 
+def test_walks_at_once_share_the_walkers_rather_than_queue_behind_each_other(big_server, make_service):
+    """A small walk started while a big one is under way finishes first: it does not wait for all of the big one."""
+    big_server.latency = 0.02
+    service = make_service(endpoint=big_server.endpoint)
+    finished: list[str] = []
+    big = threading.Thread(target=lambda: (service.all_numbers(Query("ccc-big")), finished.append("big")))
+    big.start()
+    while big_server.calls < 10:  # the big walk has its pages queued
+        time.sleep(0.005)
+    service.all_numbers(Query("ccc-big", usage="Outbound", active=False))  # a few API pages
+    finished.append("small")
+    big.join(timeout=60)
+    assert finished == ["small", "big"]
+
+
 def test_a_walk_that_outlasts_its_time_limit_gives_up_with_a_timeout(ccc_server, service):
     ccc_server.latency = 0.3
     with pytest.raises(LookupFailed) as failed:
-        service.all_numbers(Query("ccc-test"), time_limit=0.1)
+        service.all_numbers(Query("ccc-test"), deadline=time.monotonic() + 0.1)
     assert failed.value.problem.kind == "timeout" and "too slowly" in failed.value.problem.message
 
 

@@ -81,6 +81,12 @@ def test_skill_groups_count_each_number_once_per_group_and_numbers_in_none():
     assert tally(numbers, "Skill group") == {"VIP 热线": 2, "sales": 1, "no skill group": 1}
 
 
+def test_two_skill_groups_with_one_name_are_counted_apart_and_told_apart_by_id():
+    other_vip = SkillGroup("vip2@ccc-test", "vip2", "VIP 热线")
+    numbers = [make_number(0, skill_groups=(VIP, other_vip)), make_number(1, skill_groups=(VIP,))]
+    assert tally(numbers, "Skill group") == {"VIP 热线 (vip@ccc-test)": 2, "VIP 热线 (vip2@ccc-test)": 1}
+
+
 def test_active_numbers_that_take_calls_without_a_flow_need_attention():
     numbers = [make_number(0, contact_flow_name=""), make_number(1, usage="Bidirection", contact_flow_name=""),
                make_number(2, usage="Outbound", contact_flow_name=""),  # makes calls only: needs no flow
@@ -154,10 +160,10 @@ def test_a_long_breakdown_sums_up_the_rest():
     assert f" · {20 - TALLY_SHOWN} more {2 * (20 - TALLY_SHOWN)}" in text
 
 
-def test_a_long_check_shows_some_numbers_and_points_at_the_export():
+def test_a_long_check_shows_the_first_numbers_and_how_many_more():
     numbers = [make_number(i, skill_groups=()) for i in range(ATTENTION_SHOWN + 3)]
     text = plain(summary_message(summarize(QUERY, len(numbers), numbers)))
-    assert f"In no skill group: {ATTENTION_SHOWN + 3}" in text and "and 3 more: Export CSV has every number" in text
+    assert f"In no skill group: {ATTENTION_SHOWN + 3}" in text and "083300000009 and 3 more" in text
     assert "083300000009" in text and "083300000010" not in text
 
 
@@ -201,6 +207,7 @@ def test_a_shared_summary_names_the_sharer_masks_numbers_and_has_no_buttons():
     message = summary_message(access.shared_summary(summary), shared_by="U0ALICE", mask=access.shared_number)
     text = plain(message)
     assert text.startswith("<@U0ALICE> shared *Summary of 1 number*") and "matching `0833****0011`" in text
+    assert "Counted when shared." in text
     assert "In no skill group: 1\n0833****0000" in text and "083300000000" not in json.dumps(message)
     assert "See it yourself: `/numbers summary 0833****0011 instance:ccc-test`" in text
     assert not buttons(message)

@@ -1,6 +1,7 @@
 """A CCC-compatible HTTP server for ListPhoneNumbers: signature check, filters, paging, documented errors.
 
-Tests steer it through `latency` and `fail_next()` (documented error codes and the FAULTS below); it counts the
+Tests steer it through `latency`, `fail_next()` (documented error codes and the FAULTS below) and `fail_from_page()`
+(an error for every page from one on); it counts the
 calls it served in `calls`.
 """
 
@@ -138,6 +139,7 @@ class CccServer(ThreadingHTTPServer):
         self.latency = latency
         self.calls = 0
         self._faults: deque[str] = deque()
+        self._failing_from: tuple[str, int] | None = None  # (error code, first PageNumber that gets it)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -153,9 +155,23 @@ class CccServer(ThreadingHTTPServer):
         with self._lock:
             self._faults.extend([fault] * times)
 
+    def fail_from_page(self, code: str, page_number: int) -> None:
+        """Answer every call for PageNumber `page_number` or later with the error `code` from ERRORS, until
+        clear_faults: a failure part-way through a walk of every page, whatever the timing."""
+        if code not in ERRORS:
+            raise ValueError(f"unknown error code {code!r}")
+        with self._lock:
+            self._failing_from = (code, page_number)
+
+    def page_fault(self, params: dict[str, str]) -> str | None:
+        with self._lock:
+            failing = self._failing_from
+        return failing[0] if failing and _bounded(params, "PageNumber", 1) >= failing[1] else None
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._failing_from = None
 
     def start(self) -> CccServer:
         threading.Thread(target=self.serve_forever, name="ccc-sandbox", daemon=True).start()
@@ -262,6 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
             if query.get("Action", headers.get("x-acs-action")) != "ListPhoneNumbers":
                 raise ApiError("Parameter.Enumeration", "Action", "ListPhoneNumbers")
             params = {**dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), **query}
+            page_fault = self.server.page_fault(params)
+            if page_fault:
+                raise ApiError(page_fault)
             result = self.server.list_phone_numbers(params)
         except ApiError as e:
             self._send(e.status, {"RequestId": request_id, "Code": e.code, "Message": str(e), "HttpStatusCode": e.status})

@@ -111,6 +111,18 @@ def test_a_missing_scope_gets_one_clear_reply(method: str, alice: SlackClient, s
     assert upload.filename == "numbers-ccc-test-0833-inbound.csv"
 
 
+def test_slack_hanging_up_on_the_upload_gets_one_clear_reply(alice: SlackClient, slack: SlackServer,
+                                                             exporter: BotProcess) -> None:
+    reply = alice.run("0833 outbound")
+    slack.drop_api("files.getUploadURLExternal")
+    answer, uploads = export(alice, slack, reply)
+    assert uploads == [] and "I could not reach Slack to send you the file. Try again in a minute." in answer.text
+    assert "could not reach Slack to send you the file for the export request from user=U0ALICE" in exporter.log()
+    slack.clear_faults()
+    _, [upload] = export(alice, slack, reply)
+    assert upload.filename == "numbers-ccc-test-0833-outbound.csv"
+
+
 def test_a_ccc_failure_gets_one_clear_reply_and_no_file(alice: SlackClient, slack: SlackServer, ccc: CccServer,
                                                         exporter: BotProcess) -> None:
     reply = alice.run("1")  # caches the first API page only; the export needs the others

@@ -104,7 +104,8 @@ def test_a_typed_summary_counts_every_match(alice: SlackClient, slack: SlackServ
     items = [n for n in big_ccc.instances["ccc-test"] if "0833" in n["Number"] and n["Usage"] == "Inbound"]
     assert len(items) > 100  # more than one API page
     sent = alice.command("summary 0833 inbound")
-    [reply] = replies_until_summary(slack, sent.response_url)
+    *notes, reply = replies_until_summary(slack, sent.response_url)
+    assert len(notes) <= 1  # a note only if this machine took more than a second over 7 API pages
     text = plain(reply.body)
     assert text.startswith(f"*Summary of {len(items):,} numbers* in `ccc-test` · matching `0833` · inbound")
     for expected in expected_text(items):
@@ -128,13 +129,15 @@ def test_a_slow_typed_summary_posts_one_progress_note_then_the_summary(alice: Sl
 
 def test_the_summary_button_turns_the_list_into_progress_then_the_summary(alice: SlackClient, slack: SlackServer,
                                                                           big_ccc: CccServer) -> None:
-    items = [n for n in big_ccc.instances["ccc-test"] if n["Active"]]
-    listed = alice.run("active")
-    big_ccc.latency = 0.4
+    items = big_ccc.instances["ccc-test"]
+    listed = alice.run("")  # every number: page 1 is cached now, 29 API pages are not
+    # 4 pages every 0.6 s at best: the first note after 1.2 s, the one past halfway (2 s later at least) after
+    # 3.6 s or 4.2 s, the summary after 4.8 s
+    big_ccc.latency = 0.6
     sent = alice.click(listed, "numbers_summary")
     replies = replies_until_summary(slack, sent.response_url)
     *notes, result = replies
-    assert 1 <= len(notes) <= 2 and len(replies) <= SlackServer.USES and all(r.accepted for r in replies)
+    assert len(notes) == 2 and all(r.accepted for r in replies)
     assert all(r.body.get("replace_original") is True for r in replies)  # each one in place of the last
     counted = [int(n.body["text"].split()[1].replace(",", "")) for n in notes]
     assert counted == sorted(counted) and all(n.body["text"].endswith(f"of {len(items):,} numbers ({100 * c // len(items)}%)…")
@@ -149,24 +152,23 @@ def test_the_summary_button_turns_the_list_into_progress_then_the_summary(alice:
     assert shared.body["response_type"] == "in_channel" and shared.body.get("replace_original") is False
     text = plain(shared.body)
     assert text.startswith(f"<@{ALICE}> shared *Summary of {len(items):,} numbers*") and not actions(shared)
-    assert "See it yourself: `/numbers summary active instance:ccc-test`" in text
+    assert "See it yourself: `/numbers summary instance:ccc-test`" in text and "Counted when shared." in text
     assert all(expected in text for expected in expected_text(items))
 
 
 def test_ccc_failing_mid_count_replaces_the_progress_with_the_problem_and_the_way_back(
         alice: SlackClient, slack: SlackServer, big_ccc: CccServer, counter: BotProcess) -> None:
     listed = alice.run("0")  # nearly every number: 30 API pages
-    big_ccc.latency = 0.4
+    big_ccc.latency = 0.3
+    big_ccc.fail_from_page("Forbidden.RAM", 20)  # after 1.5 s at least: a progress note has replaced the list by then
     sent = alice.click(listed, "numbers_summary")
-    slack.wait_for_reply(sent.response_url)  # the first progress note: the list is gone now
-    big_ccc.fail_next("Forbidden.RAM", times=100)
     *notes, result = replies_until_summary(slack, sent.response_url)
     assert notes and result.body.get("replace_original") is True
     assert "may not list phone numbers" in result.body["text"] and actions(result) == {"numbers_list"}
-    back = alice.press(result, "numbers_list")
-    big_ccc.clear_faults()
     assert audit(counter, event="summary", user=ALICE, outcome="error")["error"] == "permission"
-    assert back.body.get("replace_original") is True
+    big_ccc.clear_faults()
+    back = alice.press(result, "numbers_list")
+    assert back.body.get("replace_original") is True and len(back.numbers()) == 10
 
 
 def test_ccc_failing_before_any_progress_keeps_the_list(alice: SlackClient, slack: SlackServer, big_ccc: CccServer) -> None:
