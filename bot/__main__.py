@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -38,7 +39,11 @@ def _console(args: list[str], settings: Settings) -> int:
     from bot import console
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    return console.main(" ".join(args) if args else None, settings)
+    try:
+        return console.main(" ".join(args) if args else None, settings)
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing went wrong here
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush has nowhere to fail
+        return 0
 
 
 def _socket_mode(settings: Settings) -> int:

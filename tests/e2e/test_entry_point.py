@@ -36,6 +36,17 @@ def test_console_summary_counts_the_sample_instance() -> None:
     assert "Needs attention:" in lines and any(line.startswith("  In no skill group: ") for line in lines)
 
 
+def test_console_piped_into_a_reader_that_stops_early_exits_quietly() -> None:
+    """`python -m bot console … | head -1`: the pipe closes before the bot writes; no traceback."""
+    env = clean_env()
+    process = subprocess.Popen([sys.executable, "-m", "bot", "console", "summary 0833"], cwd=workdir(env), env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the bot has started, let alone written
+    errors = process.stderr.read()
+    assert process.wait(timeout=60) == 0 and "Traceback" not in errors, errors
+
+
 def test_console_names_an_unknown_word_and_fails() -> None:
     result = run_bot("console", "0833 inbond", env=clean_env())
     assert result.returncode == 1
