@@ -110,6 +110,10 @@ class NumberService:
         self._fetch = cached(self._cache, key=_cache_key, condition=self._lock, info=True)(self._call_api)
         self._walkers = ThreadPoolExecutor(WALK_THREADS, thread_name_prefix="ccc-walk")
 
+    def close(self) -> None:
+        """Stop the walker threads, after the fetches under way."""
+        self._walkers.shutdown(wait=True, cancel_futures=True)
+
     @property
     def rows_per_page(self) -> int:
         return self._rows_per_page

@@ -204,9 +204,10 @@ def _big_server(big_instance) -> Iterator[CccServer]:
 
 
 @pytest.fixture
-def big_server(_big_server) -> CccServer:
+def big_server(_big_server) -> Iterator[CccServer]:
     _big_server.calls = 0
-    return _big_server
+    yield _big_server
+    _big_server.latency = 0.0
 
 
 def test_more_than_10000_matches_are_truncated(big_server, make_service):
@@ -266,11 +267,14 @@ def test_walks_at_once_share_the_walkers_rather_than_queue_behind_each_other(big
     assert finished == ["small", "big"]
 
 
-def test_a_walk_that_outlasts_its_time_limit_gives_up_with_a_timeout(ccc_server, service):
-    ccc_server.latency = 0.3
+def test_a_walk_that_outlasts_its_deadline_gives_up_with_a_timeout(big_server, make_service):
+    big_server.latency = 0.3
+    service = make_service(endpoint=big_server.endpoint)
     with pytest.raises(LookupFailed) as failed:
-        service.all_numbers(Query("ccc-test"), deadline=time.monotonic() + 0.1)
+        service.all_numbers(Query("ccc-big"), deadline=time.monotonic() + 0.1)
     assert failed.value.problem.kind == "timeout" and "too slowly" in failed.value.problem.message
+    service.close()  # the fetches under way finish (into the cache)
+    assert big_server.calls == 5  # page 1, then the four queued by then; not the other 95 of the walk
 
 
 # --- retries --------------------------------------------------------------------------------------
