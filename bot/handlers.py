@@ -186,8 +186,9 @@ class Listeners:
             problem, message = failure(error, who, "summary", "count the numbers")
             if in_place and notes.posted:  # the list is gone: the problem takes its place, with the way back
                 message = with_back_button(message, query)
-        keep_list = in_place and problem is not None and not notes.posted
-        reply(respond, "summary", who, message, response_type="ephemeral", replace_original=in_place and not keep_list)
+        # in place of the list or the note, except a problem before any note: that goes beside the list, which stays
+        replace = in_place and (problem is None or bool(notes.posted))
+        reply(respond, "summary", who, message, response_type="ephemeral", replace_original=replace)
         outcome = "error" if problem else "ok" if summary and summary.total else "no-matches"
         audit.record("summary", who, outcome, query=query, problem=problem, text=text,
                      results=summary.total if summary else None, latency_ms=_ms_since(started))

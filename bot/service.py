@@ -159,16 +159,16 @@ class NumberService:
         (a time.monotonic() time)."""
         first = self._fetch(query, 1)
         reachable = min(first.total, MAX_REACHABLE)
+        last = -(-reachable // API_PAGE_SIZE)
         report = progress or _no_progress
         report(min(API_PAGE_SIZE, reachable), reachable)
         api_pages = [first]
         try:
-            for api_page in self._walk(query, range(2, -(-reachable // API_PAGE_SIZE) + 1), deadline):
+            for api_page in self._walk(query, range(2, last + 1), deadline):
                 api_pages.append(api_page)
                 report(min(len(api_pages) * API_PAGE_SIZE, reachable), reachable)
         except TimeoutError:
-            logger.warning("gave up walking %s at its deadline with %d of %d API pages read", query, len(api_pages),
-                           -(-reachable // API_PAGE_SIZE))
+            logger.warning("gave up walking %s at its deadline with %d of %d API pages read", query, len(api_pages), last)
             raise LookupFailed(Problem(*TOO_SLOW)) from None
         rows = [number for api_page in api_pages for number in api_page.numbers]
         return first.total, tuple(number for number in rows if matches(number, query.row_filters))

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, RichTextBlock, RichTextSectionElement
 
-from bot.filters import Query, command_text, encode_value
+from bot.filters import MAX_REACHABLE, Query, command_text, encode_value
 from bot.formatters import (
     ACTION_EXPORT,
     ACTION_LIST,
@@ -70,8 +70,8 @@ def progress_message(query: Query, done: int, total: int, *, follows: bool = Fal
 
 def with_back_button(message: Message, query: Query) -> Message:
     """`message` (a problem that took the list's place) with the button back to the list."""
-    back = ButtonElement(text="◀ Back to the list", action_id=ACTION_LIST, value=encode_value(query.at_page(1)))
-    return {**message, "blocks": [*message["blocks"], ActionsBlock(block_id="numbers_back", elements=[back]).to_dict()]}
+    back = ActionsBlock(block_id="numbers_back", elements=[_back_button(query)])
+    return {**message, "blocks": [*message["blocks"], back.to_dict()]}
 
 
 def _count(total: int) -> str:
@@ -82,7 +82,7 @@ def _scope(summary: Summary) -> str:
     """What was counted, in one line of mrkdwn."""
     if not summary.query.row_filters:
         return f"Every number CCC lists for these filters: {summary.total:,}."
-    read = min(summary.searched, 10_000)
+    read = min(summary.searched, MAX_REACHABLE)
     return f"{summary.total:,} of the {read:,} numbers with this pattern, usage and state pass the row filters."
 
 
@@ -122,7 +122,11 @@ def _attention_blocks(summary: Summary, mask: Callable[[str], str]) -> list[Bloc
 def _buttons(query: Query) -> ActionsBlock:
     value = encode_value(query.at_page(1))
     return ActionsBlock(block_id="numbers_summary_nav", elements=[
-        ButtonElement(text="◀ Back to the list", action_id=ACTION_LIST, value=value),
+        _back_button(query),
         ButtonElement(text="Share in channel", action_id=ACTION_SHARE_SUMMARY, value=value),
         ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=value),
     ])
+
+
+def _back_button(query: Query) -> ButtonElement:
+    return ButtonElement(text="◀ Back to the list", action_id=ACTION_LIST, value=encode_value(query.at_page(1)))
