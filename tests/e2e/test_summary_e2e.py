@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.filters import Query, encode_value
 from bot.sandbox import CccServer
 from bot.sandbox.data import make_numbers
 from harness.process import BotProcess
@@ -177,6 +178,29 @@ def test_ccc_failing_before_any_progress_keeps_the_list(alice: SlackClient, slac
     sent = alice.click(listed, "numbers_summary")
     [reply] = replies_until_summary(slack, sent.response_url)
     assert reply.body.get("replace_original") is False and "may not list phone numbers" in reply.body["text"]
+
+
+def test_a_typed_summary_that_ccc_refuses_gets_one_clear_reply(alice: SlackClient, slack: SlackServer,
+                                                               big_ccc: CccServer, counter: BotProcess) -> None:
+    big_ccc.fail_next("Forbidden.RAM", times=10)
+    sent = alice.command("summary 0833 outbound inactive")
+    [reply] = replies_until_summary(slack, sent.response_url)
+    assert "may not list phone numbers" in reply.body["text"] and reply.body.get("replace_original") is not True
+    assert audit(counter, event="summary", user=ALICE, text="summary 0833 outbound inactive")["outcome"] == "error"
+
+
+def test_sharing_a_summary_ccc_then_refuses_tells_only_the_sharer(alice: SlackClient, slack: SlackServer,
+                                                                  big_ccc: CccServer, counter: BotProcess) -> None:
+    sent = alice.command("summary 0833 bidirection active")
+    *_, result = replies_until_summary(slack, sent.response_url)
+    # the Share button of a summary whose pages the cache does not hold (the value a summary of them would carry)
+    uncached = encode_value(Query("ccc-test", pattern="0833", usage="Outbound", active=True))
+    big_ccc.fail_next("Forbidden.RAM", times=10)
+    shared = alice.press(result, "numbers_share_summary", value=uncached)
+    time.sleep(0.3)
+    assert shared.body["response_type"] == "ephemeral" and "may not list phone numbers" in shared.body["text"]
+    assert len(slack.replies_to(shared.response_url)) == 1
+    assert audit(counter, event="summary-share", user=ALICE)["outcome"] == "error"
 
 
 def test_a_summary_with_a_page_is_refused_without_a_ccc_call(alice: SlackClient, slack: SlackServer,
