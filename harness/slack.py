@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlencode
 import requests
 from slack_sdk.signature import SignatureVerifier
 
+from harness.blockkit import message_problems
+
 
 @dataclass
 class Reply:
@@ -26,7 +28,11 @@ class Reply:
     response_url: str
     body: dict[str, Any]
     received_at: float = field(default_factory=time.monotonic)
-    accepted: bool = True  # False past the response_url's 5 uses: Slack answers 404 and shows nothing
+    refusal: str = ""  # what Slack answered when it refused the post (`used_url`, `invalid_blocks`, ...); shown to no one
+
+    @property
+    def accepted(self) -> bool:
+        return not self.refusal
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -79,8 +85,9 @@ class OpenedView:
 class SlackServer(ThreadingHTTPServer):
     """Serves /api/<method> like Slack's Web API and /response/<id> like response_urls, recording every post.
 
-    The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`);
-    like Slack's, each takes 5 posts and answers 404 `used_url` after.
+    The next response_url it hands out can be made to fail, or to take the post and never answer (`fail_next_response_url`).
+    Like Slack's, a response_url takes JSON only, at most 5 posts, for 30 minutes, and refuses a message Block Kit would
+    not render (see `refusal`).
     With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
     It serves what slack_sdk's files_upload_v2 calls (conversations.open, files.getUploadURLExternal, the upload URL,
     files.completeUploadExternal) and keeps each file in `uploads`; views.open calls go to `views`.
@@ -88,7 +95,10 @@ class SlackServer(ThreadingHTTPServer):
     """
 
     HANG = 0  # the "status" of a response_url that takes a post and never answers
-    USES = 5  # posts a response_url takes; Slack answers 404 `used_url` to the next
+    # "You can use response_url to post up to 5 times within 30 minutes of receiving the payload"
+    # (https://api.slack.com/interactivity/handling#message_responses)
+    USES = 5
+    LIFETIME_SECONDS = 30 * 60
     DROPPED = "-dropped-"  # the "error" of a Web API method whose connection closes without an answer
 
     daemon_threads = True
@@ -104,6 +114,10 @@ class SlackServer(ThreadingHTTPServer):
         self.views: list[OpenedView] = []
         self._api_faults: dict[str, str] = {}  # Web API method -> the error it answers, until clear_faults()
         self._statuses: dict[str, int] = {}  # response_url -> the HTTP status it answers, or HANG
+        self._issued: dict[str, float] = {}  # response_url -> time.monotonic() when it was handed out
+        self._refused: dict[str, str] = {}  # response_url -> the error its next post is refused with
+        self._next_refusal = ""
+        self._rate_limits: dict[str, tuple[int, int]] = {}  # Web API method -> (calls to refuse, Retry-After seconds)
         self._next_status: int | None = None
         self._released = threading.Event()
         self._changed = threading.Condition()
@@ -115,6 +129,9 @@ class SlackServer(ThreadingHTTPServer):
     def new_response_url(self) -> str:
         url = f"{self.base_url}/response/{uuid.uuid4().hex}"
         with self._changed:
+            self._issued[url] = time.monotonic()
+            if self._next_refusal:
+                self._refused[url], self._next_refusal = self._next_refusal, ""
             if self._next_status is not None:
                 self._statuses[url], self._next_status = self._next_status, None
         return url
@@ -123,6 +140,29 @@ class SlackServer(ThreadingHTTPServer):
         """The next response_url handed out answers every post with HTTP `status` (e.g. 404, as an expired one does),
         or with HANG takes the post and never answers, like a stalled Slack."""
         self._next_status = status
+
+    def refuse_next_reply(self, error: str = "invalid_blocks") -> None:
+        """The next response_url handed out refuses its first post as Slack refuses a message (see REFUSAL_STATUS)."""
+        self._next_refusal = error
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls to Web API `method` answer HTTP 429 with `Retry-After: retry_after`, as Slack does past
+        a method's rate limit (https://api.slack.com/apis/rate-limits)."""
+        self._rate_limits[method] = (times, retry_after)
+
+    def rate_limited(self, method: str) -> int | None:
+        """The Retry-After to answer this call to `method` with, or None to serve it."""
+        with self._changed:
+            times, retry_after = self._rate_limits.get(method, (0, 0))
+            if times <= 0:
+                return None
+            self._rate_limits[method] = (times - 1, retry_after)
+            return retry_after
+
+    def age_response_url(self, response_url: str, seconds: float) -> None:
+        """Make `response_url` as old as if it had been handed out `seconds` ago (past LIFETIME_SECONDS it has expired)."""
+        with self._changed:
+            self._issued[response_url] = time.monotonic() - seconds
 
     def fail_api(self, method: str, error: str) -> None:
         """Every call to Web API `method` answers {"ok": false, "error": `error`} until `clear_faults`."""
@@ -137,6 +177,7 @@ class SlackServer(ThreadingHTTPServer):
 
     def clear_faults(self) -> None:
         self._api_faults.clear()
+        self._rate_limits.clear()
 
     def completed_uploads(self) -> list[Upload]:
         """The files shared to a conversation, in order."""
@@ -152,13 +193,27 @@ class SlackServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
-    def record_post(self, response_url: str, body: dict[str, Any]) -> bool:
-        """Keep a post to `response_url`; whether Slack would take it (it is within the URL's USES)."""
+    def record_post(self, response_url: str, body: dict[str, Any], refusal: str = "") -> str:
+        """Keep a post to `response_url`; what Slack answers when it refuses it (see `refusal`), else ""."""
         with self._changed:
-            accepted = sum(1 for r in self.replies if r.response_url == response_url) < self.USES
-            self.replies.append(Reply(response_url, body, accepted=accepted))
+            refusal = refusal or self._refused.pop(response_url, "") or self.refusal(response_url, body)
+            self.replies.append(Reply(response_url, body if refusal else _with_block_ids(body), refusal=refusal))
             self._changed.notify_all()
-        return accepted
+        return refusal
+
+    def refusal(self, response_url: str, body: dict[str, Any]) -> str:
+        """Slack's answer to a post it refuses, else "". Every post counts as a use, refused or not."""
+        if response_url not in self._issued:
+            return "no_service"
+        if time.monotonic() - self._issued[response_url] > self.LIFETIME_SECONDS:
+            return "expired_url"
+        if sum(1 for r in self.replies if r.response_url == response_url) >= self.USES:
+            return "used_url"
+        if not body.get("text") and not body.get("blocks"):
+            return "no_text"  # https://api.slack.com/messaging/webhooks#handling_errors
+        if message_problems(body):
+            return "invalid_blocks"  # https://api.slack.com/messaging/webhooks#handling_errors
+        return ""
 
     def replies_to(self, response_url: str) -> list[Reply]:
         with self._changed:
@@ -245,6 +300,31 @@ class SlackServer(ThreadingHTTPServer):
         return {"ok": True, "files": [{"id": u.file_id, "name": u.filename, "title": u.title} for u in done]}
 
 
+# The HTTP status Slack answers with each refusal of a post to a response_url (an incoming webhook's URL):
+# https://api.slack.com/messaging/webhooks#handling_errors
+REFUSAL_STATUS = {"invalid_payload": 400, "no_text": 400, "invalid_blocks": 400, "no_service": 404,
+                  "used_url": 404, "expired_url": 404}
+
+
+def _with_block_ids(body: dict[str, Any]) -> dict[str, Any]:
+    """The message as Slack keeps it: a block sent without a block_id gets one ("If not specified, one will be
+    generated": https://api.slack.com/reference/block-kit/blocks)."""
+    blocks = [b if not isinstance(b, dict) or b.get("block_id") else {**b, "block_id": uuid.uuid4().hex[:5]}
+              for b in body.get("blocks") or []]
+    return {**body, "blocks": blocks} if blocks else body
+
+
+def _json_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], str]:
+    """A response_url post's JSON object, or {} and `invalid_payload`: "send a JSON payload with the message" (ibid.)."""
+    if not content_type.startswith("application/json"):
+        return {}, "invalid_payload"
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return {}, "invalid_payload"
+    return (body, "") if isinstance(body, dict) else ({}, "invalid_payload")
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: SlackServer
     disable_nagle_algorithm = True
@@ -264,6 +344,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.api_fault(method) == self.server.DROPPED:
             self.close_connection = True  # hang up without an answer
             return
+        retry_after = self.server.rate_limited(method)
+        if retry_after is not None:
+            self._send(429, b'{"ok":false,"error":"ratelimited"}', "application/json", {"Retry-After": str(retry_after)})
+            return
         if self.headers.get("Content-Type", "").startswith("application/json"):
             form = json.loads(raw or b"{}")
         else:
@@ -271,9 +355,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(self.server.answer_api(method, token, form)).encode(), "application/json")
 
     def _take_reply(self, response_url: str, raw: bytes) -> None:
-        accepted = self.server.record_post(response_url, json.loads(raw or b"{}"))
-        if not accepted:
-            self._send(404, b"used_url", "text/plain")
+        body, refusal = _json_body(self.headers.get("Content-Type", ""), raw)
+        refusal = self.server.record_post(response_url, body, refusal)
+        if refusal:
+            self._send(REFUSAL_STATUS[refusal], refusal.encode(), "text/plain")
             return
         status = self.server.status_for(response_url)
         if status == self.server.HANG:
@@ -281,9 +366,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(status, b"ok" if status < 300 else b"error", "text/plain")
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -315,6 +402,12 @@ class Sent:
     sent_at: float
 
 
+def slack_escaped(text: str) -> str:
+    """Text as Slack sends it in a slash command: `&`, `<` and `>` HTML-escaped, whatever the command's `should_escape`
+    (https://api.slack.com/reference/surfaces/formatting#escaping)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass
 class SlackClient:
     """Sends the bot what Slack would send: slash commands and button clicks, signed with the signing secret."""
@@ -338,7 +431,7 @@ class SlackClient:
             "token": "legacy-verification-token", "team_id": self.team_id, "team_domain": "test",
             "channel_id": self.defaults["channel_id"], "channel_name": self.defaults["channel_name"],
             "user_id": user_id or self.defaults["user_id"], "user_name": self.defaults["user_name"],
-            "command": "/numbers", "text": text, "api_app_id": "A0NUMBERS", "is_enterprise_install": "false",
+            "command": "/numbers", "text": slack_escaped(text), "api_app_id": "A0NUMBERS", "is_enterprise_install": "false",
             "response_url": response_url, "trigger_id": f"{time.time()}.trigger",
         }
         return self._sign(urlencode(form), response_url, timestamp=timestamp, signature=signature)
