@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot import handlers, logs
 from bot.config import Settings, has_alibaba_credentials
@@ -19,6 +20,8 @@ from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccSer
 from bot.service import NumberService, build_client
 
 logger = logging.getLogger(__name__)
+# A dropped connection (slack_sdk's default), and once a method's rate limit, after the Retry-After Slack gives
+SLACK_RETRIES = [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=1)]
 
 
 def build_service(settings: Settings) -> NumberService:
@@ -54,7 +57,7 @@ def create_app(settings: Settings, service: NumberService) -> App:
 
 def _bolt_app(settings: Settings) -> App:
     return App(
-        client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
+        client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=SLACK_RETRIES),
         signing_secret=settings.slack_signing_secret or None,
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="numbers"),

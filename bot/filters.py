@@ -89,6 +89,13 @@ class UnknownWord(QueryError):
     """A word that is no part of the grammar (a typo, most likely)."""
 
 
+def typed_text(text: str) -> str:
+    """A slash command's text as the user typed it. Slack sends `&`, `<` and `>` as `&amp;`, `&lt;` and `&gt;`
+    (https://api.slack.com/reference/surfaces/formatting#escaping), whatever the command's `should_escape`; `&amp;`
+    goes last, so a typed `&lt;` stays `&lt;`."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def parse_command(text: str, *, default_instance: str, allowed_instances: Sequence[str],
                   max_page: int) -> Query | HelpRequest | SummaryRequest:
     """Turn `/numbers` text into a Query (or a HelpRequest, or a SummaryRequest). Raises QueryError naming the problem."""

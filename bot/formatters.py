@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -271,7 +272,7 @@ def _buttons(page: Page) -> list[Block]:
     buttons.append(ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=encode_value(page.query)))
     buttons.append(ButtonElement(text="Summary", action_id=ACTION_SUMMARY, value=encode_value(page.query.at_page(1))))
     menu = details_menu(page)
-    return [ActionsBlock(block_id="numbers_nav", elements=[*buttons, *menu])]
+    return [ActionsBlock(block_id=fresh_block_id("numbers_nav"), elements=[*buttons, *menu])]
 
 
 def details_menu(page: Page) -> list[StaticSelectElement]:
@@ -285,6 +286,13 @@ def details_menu(page: Page) -> list[StaticSelectElement]:
     if not options:
         return []
     return [StaticSelectElement(action_id=ACTION_DETAILS, placeholder="Details…", options=options)]
+
+
+def fresh_block_id(name: str) -> str:
+    """`name` and a suffix new with every render: Slack keeps a menu's choice across an update that reuses the block_id
+    ("use a new block_id when a message is updated": https://api.slack.com/reference/block-kit/blocks), so after Next
+    the Details menu would still show the number chosen on the page before."""
+    return f"{name}.{secrets.token_hex(4)}"
 
 
 def mention(user_id: str) -> str:

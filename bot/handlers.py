@@ -36,6 +36,7 @@ from bot.filters import (
     decode_value,
     max_page_for,
     parse_command,
+    typed_text,
 )
 from bot.formatters import (
     ACTION_DETAILS,
@@ -112,7 +113,7 @@ class Listeners:
     def on_command(self, command: dict[str, Any], respond: Respond) -> None:
         started = time.monotonic()
         who = Who(command.get("user_id") or "", command.get("channel_id") or "", command.get("user_name") or "")
-        text = command.get("text") or ""
+        text = typed_text(command.get("text") or "")
         if self._refused(who, "command", respond, text=text):
             return
         try:
@@ -347,12 +348,18 @@ def export_note(name: str, results: int, searched: int) -> str:
     return note
 
 
-SCOPE_ERRORS = ("missing_scope", "not_in_channel", "not_allowed_token_type", "channel_not_found", "cannot_dm_bot")
+# https://api.slack.com/methods/conversations.open, files.getUploadURLExternal, files.completeUploadExternal: errors
+SCOPE_ERRORS = ("missing_scope", "not_allowed_token_type")
+NO_DM_ERRORS = ("user_not_visible", "invalid_user_combination", "cannot_dm_bot")
 
 
 def export_advice(code: str) -> str:
     if code in SCOPE_ERRORS:
         return "The app needs the `files:write` and `im:write` scopes: ask a Slack admin to reinstall it from manifest.json."
+    if code in NO_DM_ERRORS:
+        return ("Slack does not let me send you a direct message, as happens for guests and for people from another "
+                "organization in a shared channel. Ask a full member of this workspace to export it, or use "
+                "*Share in channel*.")
     return try_again(code)
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
+from cachetools import TTLCache
 from slack_bolt import Respond
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
@@ -44,13 +46,56 @@ def failure(error: Exception, who: Who, event: str, task: str,
 
 
 def reply(respond: Respond, event: str, who: Who, message: Message, **options: Any) -> None:
-    """Send one reply through the response_url; a failure there is logged with the request, never raised into bolt."""
+    """Send one reply through the response_url; a failure there is logged with the request, never raised into bolt.
+
+    When Slack refuses the message itself (a 4xx other than 404, an expired or used-up URL), the user gets one short note
+    instead, if the URL has a use left: without it they would wait for an answer that never comes."""
     request = f"{event} from user={who.user} channel={who.channel}"
+    status, answer = _post(respond, request, message, options)
+    if status is None or status < 300:
+        return
+    if status < 500 and status != GONE and _uses.left(respond.response_url):
+        logger.warning("Slack refused the reply for the %s: HTTP %s %s", request, status, answer)
+        note = notice_message(f"Slack would not show my answer (`{answer}`). Try again; if it happens again, tell the "
+                              "bot's admins.")
+        _post(respond, request, note, {"response_type": "ephemeral", "replace_original": False})
+    else:
+        logger.error("response_url answered HTTP %s to the reply for the %s: %s", status, request, answer)
+
+
+GONE = 404  # Slack's status for a response_url that has expired or is used up: no other post can reach the user
+
+
+def _post(respond: Respond, request: str, message: Message, options: dict[str, Any]) -> tuple[int | None, str]:
+    """Post to the response_url: (HTTP status, Slack's answer clipped), or (None, "") when the post did not get through."""
     try:
+        _uses.count(respond.response_url)
         client = WebhookClient(respond.response_url, timeout=REPLY_TIMEOUT_SECONDS, proxy=respond.proxy, ssl=respond.ssl)
         response = client.send(**message, **options)
-        if response.status_code >= 300:
-            logger.error("response_url answered HTTP %s to the reply for the %s: %s", response.status_code, request,
-                         response.body[:200])
+        return response.status_code, (response.body or "")[:200]
     except Exception:
         logger.exception("could not post the reply for the %s", request)
+        return None, ""
+
+
+class _Uses:
+    """How many posts this process has made to each response_url, which takes at most 5 in 30 minutes
+    (https://api.slack.com/interactivity/handling#message_responses). Each request's posts come from the process
+    that acked it."""
+
+    LIMIT = 5
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._posts: TTLCache[str, int] = TTLCache(maxsize=100_000, ttl=30 * 60)
+
+    def count(self, url: str) -> None:
+        with self._lock:
+            self._posts[url] = self._posts.get(url, 0) + 1
+
+    def left(self, url: str) -> int:
+        with self._lock:
+            return self.LIMIT - self._posts.get(url, 0)
+
+
+_uses = _Uses()

@@ -19,6 +19,7 @@ from bot.formatters import (
     clip,
     code_span,
     context,
+    fresh_block_id,
     headline,
     mention,
     merged,
@@ -70,7 +71,7 @@ def progress_message(query: Query, done: int, total: int, *, follows: bool = Fal
 
 def with_back_button(message: Message, query: Query) -> Message:
     """`message` (a problem that took the list's place) with the button back to the list."""
-    back = ActionsBlock(block_id="numbers_back", elements=[_back_button(query)])
+    back = ActionsBlock(block_id=fresh_block_id("numbers_back"), elements=[_back_button(query)])
     return {**message, "blocks": [*message["blocks"], back.to_dict()]}
 
 
@@ -121,7 +122,7 @@ def _attention_blocks(summary: Summary, mask: Callable[[str], str]) -> list[Bloc
 
 def _buttons(query: Query) -> ActionsBlock:
     value = encode_value(query.at_page(1))
-    return ActionsBlock(block_id="numbers_summary_nav", elements=[
+    return ActionsBlock(block_id=fresh_block_id("numbers_summary_nav"), elements=[
         _back_button(query),
         ButtonElement(text="Share in channel", action_id=ACTION_SHARE_SUMMARY, value=value),
         ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=value),

@@ -21,6 +21,7 @@ from bot.filters import (
     encode_value,
     max_page_for,
     parse_command,
+    typed_text,
 )
 
 DEFAULT = "ccc-test"
@@ -414,3 +415,8 @@ def test_a_value_with_filters_is_version_2_and_keeps_cjk_as_is():
 def test_refuses_row_filters_of_the_wrong_shape_or_value(row_filters):
     with pytest.raises(QueryError, match="damaged"):
         decode(value_of(f=row_filters))
+
+
+def test_typed_text_undoes_slacks_three_escapes_and_nothing_else() -> None:
+    assert typed_text("provider:AT&amp;T tag:&lt;VIP&gt;") == "provider:AT&T tag:<VIP>"
+    assert typed_text("&amp;lt; &amp;amp; &quot; &#39;") == "&lt; &amp; &quot; &#39;"

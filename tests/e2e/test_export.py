@@ -111,6 +111,28 @@ def test_a_missing_scope_gets_one_clear_reply(method: str, alice: SlackClient, s
     assert upload.filename == "numbers-ccc-test-0833-inbound.csv"
 
 
+@pytest.mark.parametrize("error", ["user_not_visible", "invalid_user_combination", "cannot_dm_bot"])
+def test_someone_the_bot_cannot_dm_is_told_so_not_to_reinstall(error: str, alice: SlackClient, slack: SlackServer,
+                                                               exporter: BotProcess) -> None:
+    """A guest, or someone from another organization in a Slack Connect channel: the app is fine, the DM is not allowed."""
+    reply = alice.run("0833 inbound")
+    slack.fail_api("conversations.open", error)
+    answer, uploads = export(alice, slack, reply)
+    assert uploads == []
+    assert f"`{error}`" in answer.text and "direct message" in answer.text and "Share in channel" in answer.text
+    assert "reinstall" not in answer.text and "scope" not in answer.text
+    assert f"Slack answered {error}" in exporter.log()
+
+
+def test_a_rate_limited_upload_waits_as_slack_asks_and_succeeds(alice: SlackClient, slack: SlackServer) -> None:
+    reply = alice.run("0833 bidirection")
+    before = slack.calls_to("files.completeUploadExternal")
+    slack.rate_limit("files.completeUploadExternal", retry_after=1)
+    answer, [upload] = export(alice, slack, reply)
+    assert "Sent `numbers-ccc-test-0833-bidirection.csv`" in answer.text
+    assert slack.calls_to("files.completeUploadExternal") == before + 2  # refused with 429, then served
+
+
 def test_slack_hanging_up_on_the_upload_gets_one_clear_reply(alice: SlackClient, slack: SlackServer,
                                                              exporter: BotProcess) -> None:
     reply = alice.run("0833 outbound")
