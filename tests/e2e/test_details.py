@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.sandbox import CccServer
 from harness.process import BotProcess
 from harness.slack import OpenedView, Reply, SlackClient, SlackServer
-from tests.e2e.conftest import ALICE, BOB, SIGNING_SECRET, alice_only_bot
+from tests.e2e.conftest import ALICE, BOB, BOT_TOKEN, SIGNING_SECRET, alice_only_bot
 
 MENU = "numbers_details"
 
@@ -98,7 +100,7 @@ def test_choosing_a_number_opens_one_modal_with_its_every_field(alice: SlackClie
                   or items[number]["ContactFlowId"])
     outcome = choose(alice, slack, viewer, reply, option_value(reply, chosen))
     [opened] = outcome.views
-    assert outcome.replies == [] and opened.trigger_id.endswith(".trigger")
+    assert outcome.replies == [] and opened.updates == []
     assert opened.view["type"] == "modal" and opened.view["title"]["text"] == "Number details"
     assert copy_lines(opened.view) == expected_lines(items[chosen])
     for group in items[chosen]["SkillGroups"]:
@@ -151,3 +153,41 @@ def test_a_views_open_failure_gets_one_clear_private_note(alice: SlackClient, sl
     slack.clear_faults()
     [opened] = choose(alice, slack, viewer, reply, value).views  # the bot is still there, and works once Slack does
     assert copy_lines(opened.view)[0] == f"Number: {reply.numbers()[0]}"
+
+
+MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Test"}, "blocks": []}
+
+
+@pytest.fixture()
+def web(slack: SlackServer) -> WebClient:
+    return WebClient(token=BOT_TOKEN, base_url=f"{slack.base_url}/api/")
+
+
+def refusal(call: Any, **kwargs: Any) -> str:
+    with pytest.raises(SlackApiError) as refused:
+        call(**kwargs)
+    return refused.value.response["error"]
+
+
+def test_the_local_slack_opens_one_modal_a_trigger_within_3_seconds(web: WebClient, slack: SlackServer) -> None:
+    trigger = slack.new_trigger_id()
+    opened = web.views_open(trigger_id=trigger, view=MODAL)["view"]
+    assert opened["id"].startswith("V") and opened["hash"] and opened["title"] == MODAL["title"]
+    assert refusal(web.views_open, trigger_id=trigger, view=MODAL) == "exchanged_trigger_id"
+    assert refusal(web.views_open, trigger_id=slack.new_trigger_id(age=3.1), view=MODAL) == "expired_trigger_id"
+    assert refusal(web.views_open, trigger_id="12345.98765.abcd2358fdea", view=MODAL) == "invalid_trigger_id"
+    assert [view.id for view in slack.views].count(opened["id"]) == 1
+
+
+def test_the_local_slack_updates_a_modal_by_id_with_its_current_hash(web: WebClient, slack: SlackServer) -> None:
+    opened = web.views_open(trigger_id=slack.new_trigger_id(), view={**MODAL, "external_id": "ext-1"})["view"]
+    first = {**MODAL, "title": {"type": "plain_text", "text": "First"}}
+    updated = web.views_update(view_id=opened["id"], hash=opened["hash"], view=first)["view"]
+    assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
+    assert refusal(web.views_update, view_id=opened["id"], hash=opened["hash"], view=MODAL) == "hash_conflict"
+    assert refusal(web.views_update, view_id="VNOSUCHVIEW", view=MODAL) == "not_found"
+    assert refusal(web.views_update, external_id="no-such-id", view=MODAL) == "not_found"
+    second = {**MODAL, "title": {"type": "plain_text", "text": "Second"}, "external_id": "ext-1"}
+    web.views_update(external_id="ext-1", view=second)
+    [view] = [v for v in slack.views if v.id == opened["id"]]
+    assert view.updates == [first, second] and view.shown == second
