@@ -1,9 +1,11 @@
-"""PhoneNumber -> the "Number details" modal: every field, every skill group, and a copy-friendly block. Pure, no I/O.
+"""PhoneNumber -> the "Number details" modal: every field, every skill group, and a copy-friendly block; and the same
+modal while the number is looked up, or when the lookup fails. Pure, no I/O.
 
 Every CCC text goes into rich text, which Slack shows literally: nothing to escape, nothing formats or pings."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -16,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.formatters import MAX_VALUE, Text, TextStyle, clip, printable, utc_day
+from bot.formatters import MAX_VALUE, Message, Text, TextStyle, clip, printable, utc_day
 from bot.page import PhoneNumber
 
 TITLE = "Number details"
@@ -36,6 +38,21 @@ def details_view(number: PhoneNumber, instance_id: str) -> dict[str, Any]:
         _rich([Text(text="Copy", style=TextStyle(bold=True))]),
         RichTextBlock(elements=[RichTextPreformattedElement(elements=[Text(text=copy_text(number, instance_id))])]),
     ]
+    return _modal(blocks)
+
+
+def loading_view(number: str) -> dict[str, Any]:
+    """The modal opened at once while CCC is asked for `number`; views.update replaces it."""
+    return _modal([_rich([Text(text="Loading the details of "), Text(text=_shown(number) or "?", style=TextStyle(code=True)),
+                          Text(text=" from CCC…")])])
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    """The modal that says what a private message would say instead (why there are no details): the same blocks."""
+    return _modal(message["blocks"])
+
+
+def _modal(blocks: Sequence[Block | dict[str, Any]]) -> dict[str, Any]:
     return View(type="modal", title=TITLE, close="Close", blocks=blocks).to_dict()
 
 

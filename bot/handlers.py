@@ -21,7 +21,7 @@ from bot import audit
 from bot.access import Access
 from bot.audit import Who
 from bot.config import Settings
-from bot.details import details_view
+from bot.details import details_view, loading_view, message_view
 from bot.errors import BUG, Problem
 from bot.export import file_name, to_csv
 from bot.filters import (
@@ -244,7 +244,9 @@ class Listeners:
 
     def on_details_choice(self, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                           client: WebClient) -> None:
-        """The chosen number's every field in a modal; the modal is the answer, a note only when there is none."""
+        """The chosen number's every field in a modal, opened before any CCC call: the trigger_id opens one modal within
+        3 s. From a page already cached it opens with the details; otherwise it opens "Loading…" and views.update
+        fills it in when CCC answers. The modal is the answer; a private note only when there is none."""
         started = time.monotonic()
         who = _clicker(body)
         if self._refused(who, "details", respond):
@@ -256,19 +258,39 @@ class Listeners:
             _invalid(respond, "details", who, e)
             return
         query = Query(instance, pattern=re.sub(r"[^0-9]", "", wanted))
-        outcome, problem, note = "ok", None, None
+        cached = self.service.cached_number(instance, wanted)
+        try:
+            opened = client.views_open(trigger_id=body.get("trigger_id") or "",
+                                       view=loading_view(wanted) if cached is None else details_view(cached, instance))
+        except Exception as error:
+            problem, note = failure(error, who, "details", "open the details", details_advice)
+            reply(respond, "details", who, note, response_type="ephemeral", replace_original=False)
+            audit.record("details", who, "error", query=query, problem=problem, latency_ms=_ms_since(started))
+            return
+        outcome, problem = ("ok", None) if cached is not None else self._fill_in(client, opened["view"], query, wanted, who)
+        audit.record("details", who, outcome, query=query, problem=problem, latency_ms=_ms_since(started))
+
+    def _fill_in(self, client: WebClient, loading: dict[str, Any], query: Query, wanted: str,
+                 who: Who) -> tuple[str, Problem | None]:
+        """Look `wanted` up and put what that comes to (its details, or why not) in place of the `loading` modal;
+        the outcome and the problem for the audit line."""
+        outcome, problem = "ok", None
         try:
             number = next((n for n in self.service.all_numbers(query)[1] if n.number == wanted), None)
             if number is None:
-                outcome, note = "not-found", notice_message(f"{wanted} is no longer in {instance}; run the command again.")
+                outcome = "not-found"
+                view = message_view(notice_message(f"{wanted} is no longer in {query.instance_id}; run the command again."))
             else:
-                client.views_open(trigger_id=body.get("trigger_id") or "", view=details_view(number, instance))
+                view = details_view(number, query.instance_id)
         except Exception as error:
-            problem, note = failure(error, who, "details", "open the details", details_advice)
-            outcome = "error"
-        if note is not None:
-            reply(respond, "details", who, note, response_type="ephemeral", replace_original=False)
-        audit.record("details", who, outcome, query=query, problem=problem, latency_ms=_ms_since(started))
+            problem, message = failure(error, who, "details", "look up the number")
+            outcome, view = "error", message_view(message)
+        try:
+            client.views_update(view_id=loading["id"], hash=loading.get("hash"), view=view)
+        except Exception as error:  # the user closed the modal, or Slack failed: logged only, the modal was the answer
+            update_problem, _ = failure(error, who, "details", "show the details")
+            return "error", problem or update_problem
+        return outcome, problem
 
     def examples(self, fetch: bool = True) -> tuple[str, ...]:
         """Example commands from the default instance's first API page (cached); static ones if CCC fails."""
@@ -363,5 +385,9 @@ def export_advice(code: str) -> str:
     return try_again(code)
 
 
+TRIGGER_ERRORS = ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id")
+
+
 def details_advice(code: str) -> str:
-    return "Choose the number again." if code == "expired_trigger_id" else try_again(code)
+    """What to do when Slack would not open the modal: a choice brings a new trigger_id, so choosing again works."""
+    return "Choose the number again." if code in TRIGGER_ERRORS else try_again(code)

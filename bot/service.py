@@ -142,6 +142,14 @@ class NumberService:
             found = self._cache.get(_cache_key(query, 1))
         return found.numbers if found else ()
 
+    def cached_number(self, instance_id: str, number: str) -> PhoneNumber | None:
+        """`number` of `instance_id` as the latest cached API page that holds it has it, whatever query fetched that page;
+        None when no cached page holds it. Never calls CCC."""
+        with self._lock:  # a TTLCache is not safe to read while another thread writes it
+            api_pages = [api_page for key, api_page in self._cache.items() if key[0] == instance_id]
+        found = (row for api_page in reversed(api_pages) for row in api_page.numbers if row.number == number)
+        return next(found, None)
+
     def _filtered_page(self, query: Query) -> Page:
         api_total, matches = self.all_numbers(query)
         last_page = max(1, -(-len(matches) // self._rows_per_page))
@@ -265,7 +273,7 @@ def list_request(query: Query, page_number: int, page_size: int = API_PAGE_SIZE)
 
 
 def _cache_key(query: Query, api_page: int) -> tuple:
-    return (query.instance_id, query.pattern, query.usage, query.active, api_page)
+    return (query.instance_id, query.pattern, query.usage, query.active, api_page)  # the instance first: cached_number
 
 
 def to_api_page(body: Any) -> ApiPage:

@@ -1,5 +1,5 @@
-"""A local stand-in for Slack: its Web API (auth.test, the file upload flow, views.open), response_url receivers, and signed requests
-to the bot.
+"""A local stand-in for Slack: its Web API (auth.test, the file upload flow, views.open and views.update), response_url receivers,
+and signed requests to the bot.
 
 Requests are built and signed the way Slack builds and signs them, so the bot's real signature check runs.
 """
@@ -75,11 +75,47 @@ class Upload:
 
 
 @dataclass
+class Trigger:
+    """A trigger_id the stand-in put in a request to the bot: when it was issued (time.monotonic()), and whether a view
+    has been opened with it."""
+
+    issued_at: float
+    used: bool = False
+
+
+def _view_hash() -> str:
+    return f"{int(time.time())}.{uuid.uuid4().int % 10**8:08d}"  # the shape of Slack's, e.g. 156772938.1827394
+
+
+@dataclass
 class OpenedView:
-    """One views.open call: the trigger it used and the view it asked for."""
+    """One modal opened with views.open: the trigger it used, the view it asked for, and each views.update since."""
 
     trigger_id: str
     view: dict[str, Any]
+    id: str = field(default_factory=lambda: f"V{uuid.uuid4().hex[:10].upper()}")
+    hash: str = field(default_factory=_view_hash)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    external_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.external_id = str(self.view.get("external_id") or "")
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        """The view the user sees now: the last update's, or the one opened."""
+        return self.updates[-1] if self.updates else self.view
+
+    def update(self, view: dict[str, Any]) -> None:
+        self.updates.append(view)
+        self.hash = _view_hash()  # every update gives the view a new hash
+        self.external_id = str(view.get("external_id") or self.external_id)
+
+    def as_answered(self) -> dict[str, Any]:
+        """The view object views.open and views.update answer with (https://api.slack.com/methods/views.open#examples)."""
+        return {"private_metadata": "", "callback_id": "", "clear_on_close": False, "notify_on_close": False, **self.shown,
+                "id": self.id, "hash": self.hash, "team_id": "T0TEST", "app_id": "A0NUMBERS", "bot_id": "B0BOT",
+                "external_id": self.external_id, "root_view_id": self.id, "previous_view_id": None, "state": {"values": {}}}
 
 
 class SlackServer(ThreadingHTTPServer):
@@ -90,7 +126,8 @@ class SlackServer(ThreadingHTTPServer):
     not render (see `refusal`).
     With a Socket Mode stand-in attached (`socket_mode`), apps.connections.open hands out its websocket URLs.
     It serves what slack_sdk's files_upload_v2 calls (conversations.open, files.getUploadURLExternal, the upload URL,
-    files.completeUploadExternal) and keeps each file in `uploads`; views.open calls go to `views`.
+    files.completeUploadExternal) and keeps each file in `uploads`. It issues the trigger_ids of the requests sent to the
+    bot (`new_trigger_id`); a modal opened with one goes to `views`, where views.update calls change it.
     `fail_api` makes a Web API method answer an error, `drop_api` close its connection without an answer.
     """
 
@@ -100,6 +137,8 @@ class SlackServer(ThreadingHTTPServer):
     USES = 5
     LIFETIME_SECONDS = 30 * 60
     DROPPED = "-dropped-"  # the "error" of a Web API method whose connection closes without an answer
+    # https://api.slack.com/docs/triggers: "Triggers expire in three seconds", "Triggers may only be used once"
+    TRIGGER_SECONDS = 3.0
 
     daemon_threads = True
     request_queue_size = 1024  # like Slack, take a burst of replies without dropping connections
@@ -112,6 +151,7 @@ class SlackServer(ThreadingHTTPServer):
         self.socket_mode: Any = None  # a harness.socket_mode.SocketModeServer, when a test attaches one
         self.uploads: list[Upload] = []
         self.views: list[OpenedView] = []
+        self._triggers: dict[str, Trigger] = {}
         self._api_faults: dict[str, str] = {}  # Web API method -> the error it answers, until clear_faults()
         self._statuses: dict[str, int] = {}  # response_url -> the HTTP status it answers, or HANG
         self._issued: dict[str, float] = {}  # response_url -> time.monotonic() when it was handed out
@@ -135,6 +175,14 @@ class SlackServer(ThreadingHTTPServer):
             if self._next_status is not None:
                 self._statuses[url], self._next_status = self._next_status, None
         return url
+
+    def new_trigger_id(self, age: float = 0.0) -> str:
+        """A trigger_id for a request to the bot, shaped like Slack's (e.g. 12345.98765.abcd2358fdea), issued `age`
+        seconds ago."""
+        trigger_id = f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+        with self._changed:
+            self._triggers[trigger_id] = Trigger(issued_at=time.monotonic() - age)
+        return trigger_id
 
     def fail_next_response_url(self, status: int) -> None:
         """The next response_url handed out answers every post with HTTP `status` (e.g. 404, as an expired one does),
@@ -258,8 +306,10 @@ class SlackServer(ThreadingHTTPServer):
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{upload.file_id}", "file_id": upload.file_id}
         if method == "files.completeUploadExternal" and form.get("files"):
             return self._complete_uploads(json.loads(form["files"]), form)
-        if method == "views.open" and form.get("trigger_id") and isinstance(form.get("view"), dict):
-            return self._open_view(form["trigger_id"], form["view"])
+        if method == "views.open" and isinstance(form.get("view"), dict):
+            return self._open_view(form.get("trigger_id") or "", form["view"])
+        if method == "views.update" and isinstance(form.get("view"), dict):
+            return self._update_view(form)
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
                     "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}
@@ -269,9 +319,36 @@ class SlackServer(ThreadingHTTPServer):
 
     def _open_view(self, trigger_id: str, view: dict[str, Any]) -> dict[str, Any]:
         with self._changed:
-            self.views.append(OpenedView(trigger_id, view))
+            trigger = self._triggers.get(trigger_id)
+            # https://api.slack.com/methods/views.open#errors: invalid_trigger_id, exchanged_trigger_id, expired_trigger_id
+            if trigger is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if trigger.used:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            if time.monotonic() - trigger.issued_at > self.TRIGGER_SECONDS:
+                return {"ok": False, "error": "expired_trigger_id"}
+            trigger.used = True
+            opened = OpenedView(trigger_id, view)
+            self.views.append(opened)
             self._changed.notify_all()
-        return {"ok": True, "view": {"id": f"V{uuid.uuid4().hex[:10].upper()}", **view}}
+            return {"ok": True, "view": opened.as_answered()}
+
+    def _update_view(self, form: dict[str, Any]) -> dict[str, Any]:
+        view_id, external_id, stated_hash = form.get("view_id"), form.get("external_id"), form.get("hash")
+        # https://api.slack.com/methods/views.update: "Exactly one of these arguments is required" (view_id, external_id)
+        if bool(view_id) == bool(external_id):
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._changed:
+            found = [v for v in self.views if (v.id == view_id if view_id else v.external_id == external_id)]
+            # https://api.slack.com/methods/views.update#errors: not_found for a view_id or external_id that does not
+            # exist; hash_conflict when the hash given is not the view's current one
+            if not found:
+                return {"ok": False, "error": "not_found"}
+            if stated_hash and stated_hash != found[0].hash:
+                return {"ok": False, "error": "hash_conflict"}
+            found[0].update(form["view"])
+            self._changed.notify_all()
+            return {"ok": True, "view": found[0].as_answered()}
 
     def take_upload(self, file_id: str, content: bytes) -> bool:
         """Keep the bytes posted to an upload URL; False for a URL this server never handed out."""
@@ -432,7 +509,7 @@ class SlackClient:
             "channel_id": self.defaults["channel_id"], "channel_name": self.defaults["channel_name"],
             "user_id": user_id or self.defaults["user_id"], "user_name": self.defaults["user_name"],
             "command": "/numbers", "text": slack_escaped(text), "api_app_id": "A0NUMBERS", "is_enterprise_install": "false",
-            "response_url": response_url, "trigger_id": f"{time.time()}.trigger",
+            "response_url": response_url, "trigger_id": self.slack.new_trigger_id(),
         }
         return self._sign(urlencode(form), response_url, timestamp=timestamp, signature=signature)
 
@@ -444,18 +521,20 @@ class SlackClient:
                   "value": button["value"] if value is None else value, "type": "button"}
         return self._act(action, user_id)
 
-    def select(self, reply: Reply, action_id: str, option_value: str, *, user_id: str | None = None) -> Sent:
+    def select(self, reply: Reply, action_id: str, option_value: str, *, user_id: str | None = None,
+               trigger_id: str | None = None) -> Sent:
         """Choose the option whose value is `option_value` in the static_select `action_id` of `reply`; a value the
-        menu does not hold is sent as is (a doctored one), with the menu's first option's text."""
+        menu does not hold is sent as is (a doctored one), with the menu's first option's text. The payload carries a
+        new trigger_id, or `trigger_id` (one used already, or issued long ago)."""
         menu = reply.button(action_id)
         assert menu is not None and menu.get("type") == "static_select", f"no {action_id} menu in the reply"
         options = menu["options"]
         text = next((o["text"] for o in options if o["value"] == option_value), options[0]["text"])
         action = {"action_id": action_id, "block_id": menu["block_id"], "type": "static_select",
                   "selected_option": {"text": text, "value": option_value}, "placeholder": menu.get("placeholder")}
-        return self._act(action, user_id)
+        return self._act(action, user_id, trigger_id)
 
-    def _act(self, action: dict[str, Any], user_id: str | None) -> Sent:
+    def _act(self, action: dict[str, Any], user_id: str | None, trigger_id: str | None = None) -> Sent:
         """Send the block_actions payload Slack sends for one `action` on an ephemeral message."""
         response_url = self.slack.new_response_url()
         user = user_id or self.defaults["user_id"]
@@ -465,7 +544,7 @@ class SlackClient:
             "api_app_id": "A0NUMBERS", "token": "legacy-verification-token",
             "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": self.defaults["channel_id"],
                           "is_ephemeral": True},
-            "trigger_id": f"{time.time()}.trigger", "team": {"id": self.team_id, "domain": "test"},
+            "trigger_id": trigger_id or self.slack.new_trigger_id(), "team": {"id": self.team_id, "domain": "test"},
             "enterprise": None, "is_enterprise_install": False,
             "channel": {"id": self.defaults["channel_id"], "name": self.defaults["channel_name"]},
             "state": {"values": {}}, "response_url": response_url,

@@ -9,8 +9,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.details import MAX_COPY_TEXT, MAX_GROUPS, copy_text, details_view
+from bot.details import MAX_COPY_TEXT, MAX_GROUPS, copy_text, details_view, loading_view, message_view
+from bot.errors import Problem
 from bot.filters import MAX_OPTION_VALUE, QueryError, decode_number_ref, number_ref
+from bot.formatters import notice_message, problem_message
 from bot.page import PhoneNumber, SkillGroup
 from tests.test_formatters import ALLOWED, INJECTION, all_texts
 
@@ -79,6 +81,21 @@ def test_huge_fields_and_hundreds_of_groups_stay_within_slacks_limits():
     view = validated(details_view(number, "ccc-test"))
     assert f"and {300 - MAX_GROUPS} more" in json.dumps(view)
     assert len(copy_text(number, "ccc-test")) == MAX_COPY_TEXT
+
+
+def test_the_loading_modal_names_the_number_literally():
+    view = validated(loading_view(INJECTION))
+    assert view["blocks"][0]["type"] == "rich_text" and INJECTION in json.dumps(view, ensure_ascii=False)
+    assert "Loading" in json.dumps(view) and "083312340011" in json.dumps(validated(loading_view("083312340011")))
+
+
+def test_a_problem_in_the_modal_reads_as_the_same_private_message_would():
+    problem = Problem("permission", "The bot has no permission to list phone numbers of `ccc-test`.", "NoPermission",
+                      "9A1B-REQ")
+    message = problem_message(problem)
+    view = validated(message_view(message))
+    assert view["blocks"] == message["blocks"] and "9A1B-REQ" in json.dumps(view)
+    assert validated(message_view(notice_message("0833 is no longer in ccc-test")))["blocks"][0]["type"] == "section"
 
 
 def test_a_menu_value_reads_back_as_the_instance_and_number():

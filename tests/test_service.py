@@ -693,3 +693,28 @@ def test_help_falls_back_on_static_examples_when_ccc_fails(ccc_server, make_serv
     assert listeners.examples() == STATIC_EXAMPLES
     live = listeners.examples()  # CCC answers now
     assert live != STATIC_EXAMPLES and live[0] == "0833 inbound" and ccc_server.calls == 2
+
+
+def test_a_number_on_a_cached_page_is_found_without_a_ccc_call(ccc_server, service):
+    shown = service.page(Query("ccc-test", pattern="0833", usage="Inbound", page=2))
+    wanted = shown.numbers[-1]
+    calls = ccc_server.calls
+    assert service.cached_number("ccc-test", wanted.number) == wanted
+    assert ccc_server.calls == calls
+
+
+def test_a_number_no_cached_page_holds_is_not_found_and_not_fetched(ccc_server, service):
+    inbound = service.page(Query("ccc-test", usage="Inbound")).numbers[0].number
+    outbound = expected_numbers(ccc_server, usage="Outbound")[0]
+    demo = expected_numbers(ccc_server, instance="ccc-demo")[0]
+    calls = ccc_server.calls
+    assert service.cached_number("ccc-test", inbound) is not None and service.cached_number("ccc-demo", inbound) is None
+    assert service.cached_number("ccc-test", outbound) is None
+    assert service.cached_number("ccc-demo", demo) is None and service.cached_number("ccc-test", demo) is None
+    assert ccc_server.calls == calls
+
+
+def test_a_number_is_not_found_in_pages_past_their_ttl(ccc_server, make_service):
+    service = make_service(NUMBERS_CACHE_TTL_SECONDS="0")
+    first = service.page(Query("ccc-test")).numbers[0]
+    assert service.cached_number("ccc-test", first.number) is None
