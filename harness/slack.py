@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlencode
 import requests
 from slack_sdk.signature import SignatureVerifier
 
-from harness.blockkit import message_problems
+from harness.blockkit import message_problems, view_problems
 
 
 @dataclass
@@ -306,10 +306,11 @@ class SlackServer(ThreadingHTTPServer):
             return {"ok": True, "upload_url": f"{self.base_url}/upload/{upload.file_id}", "file_id": upload.file_id}
         if method == "files.completeUploadExternal" and form.get("files"):
             return self._complete_uploads(json.loads(form["files"]), form)
-        if method == "views.open" and isinstance(form.get("view"), dict):
-            return self._open_view(form.get("trigger_id") or "", form["view"])
-        if method == "views.update" and isinstance(form.get("view"), dict):
-            return self._update_view(form)
+        if method in ("views.open", "views.update") and isinstance(form.get("view"), dict):
+            problems = view_problems(form["view"])
+            if problems:  # https://api.slack.com/methods/views.open#errors: invalid_arguments, with what was wrong
+                return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+            return self._open_view(form.get("trigger_id") or "", form["view"]) if method == "views.open" else self._update_view(form)
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Test", "user": "numbers",
                     "team_id": "T0TEST", "user_id": "U0BOT", "bot_id": "B0BOT"}

@@ -242,7 +242,8 @@ def test_a_choice_whose_trigger_is_over_3_seconds_old_gets_a_note(alice: SlackCl
     assert "`expired_trigger_id`" in late.replies[0].text and "Choose the number again" in late.replies[0].text
 
 
-MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Test"}, "blocks": []}
+MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Test"},
+         "blocks": [{"type": "section", "text": {"type": "plain_text", "text": "Hello"}}]}
 
 
 @pytest.fixture()

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import requests
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.filters import Query
 from bot.formatters import page_message
@@ -144,3 +146,13 @@ def test_a_rate_limited_method_answers_429_with_retry_after(slack: SlackServer) 
 
 def test_command_text_is_escaped_as_slack_escapes_it() -> None:
     assert slack_escaped('AT&T <VIP> "R&D" &lt;') == 'AT&amp;T &lt;VIP&gt; "R&amp;D" &amp;lt;'
+
+
+def test_views_open_refuses_a_modal_slack_would_not_render(slack: SlackServer) -> None:
+    client = WebClient(token="xoxb-1", base_url=f"{slack.base_url}/api/")
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "A title longer than 24 chars"},
+            "blocks": [section("hi")]}
+    with pytest.raises(SlackApiError) as refused:
+        client.views_open(trigger_id=slack.new_trigger_id(), view=view)
+    assert refused.value.response["error"] == "invalid_arguments"
+    assert "title" in refused.value.response["response_metadata"]["messages"][0]
