@@ -18,6 +18,7 @@ from bot import handlers, logs
 from bot.config import Settings, has_alibaba_credentials
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.service import NumberService, build_client
+from bot.verification import LoggedRequestVerification
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ def _bolt_app(settings: Settings) -> App:
     return App(
         client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
         signing_secret=settings.slack_signing_secret or None,
+        # bolt's own check, in its own place in the middleware chain, logging a refusal without the body (see verification)
+        request_verification_enabled=False,
+        before_authorize=LoggedRequestVerification(settings.slack_signing_secret),
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="numbers"),
     )
