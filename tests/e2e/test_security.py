@@ -159,11 +159,15 @@ def tampered(user: SlackClient, how: str, user_id: str) -> Signed:
     if how == "missing headers":
         request = user.signed_command("0833", user_id=user_id)
         return replace(request, headers={"Content-Type": request.headers["Content-Type"]})
+    if how == "malformed timestamp":
+        request = user.signed_command("0833", user_id=user_id)
+        return replace(request, headers={**request.headers, "X-Slack-Request-Timestamp": "soon"})
     return forged_click(user, user_id)
 
 
 @pytest.mark.parametrize(("how", "reason"), [("bad signature", "bad signature"), ("stale timestamp", "stale timestamp"),
-                                             ("missing headers", "missing headers"), ("forged click", "bad signature")])
+                                             ("missing headers", "missing headers"), ("malformed timestamp", "malformed timestamp"),
+                                             ("forged click", "bad signature")])
 def test_a_refused_request_leaves_one_warning_with_the_reason_and_who_never_the_body(guarded: BotProcess, slack: SlackServer,
                                                                                       how: str, reason: str) -> None:
     user_id = "U0FORGE" + how.split()[0].upper()
