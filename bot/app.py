@@ -62,7 +62,7 @@ def _network_reason(error: OSError) -> str:
     return getattr(reason, "strerror", None) or str(reason)
 
 
-class _TheClientsOwnToken(logging.Filter):
+class _WithoutClientTokenWarning(logging.Filter):
     """bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns that it will not use it:
     it is the token the client already holds, so there is nothing to act on."""
 
@@ -70,10 +70,10 @@ class _TheClientsOwnToken(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
+logging.getLogger("slack_bolt.App").addFilter(_WithoutClientTokenWarning())  # the logger bolt's App warns on
+
+
 def _bolt_app(settings: Settings) -> App:
-    framework_logger = logging.getLogger("slack_bolt.App")  # what bolt logs to when given no logger
-    if not any(isinstance(f, _TheClientsOwnToken) for f in framework_logger.filters):
-        framework_logger.addFilter(_TheClientsOwnToken())
     return App(
         client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url),
         signing_secret=settings.slack_signing_secret or None,
