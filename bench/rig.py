@@ -38,10 +38,10 @@ class Target:
 
 
 def procfile_command() -> tuple[str, ...]:
-    """The Procfile's `web:` command, run with this interpreter's gunicorn."""
+    """The Procfile's `web:` command, run with this interpreter (`python -m bot http`, or a program run as `-m program`)."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     program, *args = shlex.split(line.removeprefix("web:"))
-    return (sys.executable, "-m", program, *args)
+    return (sys.executable, *args) if program == "python" else (sys.executable, "-m", program, *args)
 
 
 TARGETS = {

@@ -1,4 +1,7 @@
-"""`python -m bot`: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, else the console."""
+"""`python -m bot`: Socket Mode with SLACK_APP_TOKEN, HTTP with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, else the console.
+
+`python -m bot http` is HTTP mode whatever is set (the Procfile's web process); `python -m bot console` the console.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +10,43 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, Settings, load_settings, require_instance
+from bot.config import ConfigError, Settings, load_settings, require_http, require_instance, stop_start_up
 
-USAGE = 'usage: python -m bot [console ["FILTERS"]]'
+USAGE = 'usage: python -m bot [console ["FILTERS"] | http]'
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         settings = load_settings()
-        if args and args[0] not in ("console", "-h", "--help"):
-            raise ConfigError(f"unknown argument {args[0]!r}; {USAGE}")
+        unknown = _unknown_argument(args)
+        if unknown is not None:
+            raise ConfigError(f"unknown argument {unknown!r}; {USAGE}")
         if args[:1] in (["-h"], ["--help"]):
             print(USAGE)
             return 0
-        if args[:1] == ["console"] or settings.mode == "console":
+        mode = args[0] if args[:1] in (["console"], ["http"]) else settings.mode
+        if mode == "console":
             return _console(args[1:], settings)
+        if mode == "http":
+            require_http(settings)
         require_instance(settings)
     except ConfigError as e:
-        print(f"numbers: {e}", file=sys.stderr)
-        return 2
-    if settings.mode == "socket":
+        stop_start_up(e)
+    if mode == "socket":
         return _socket_mode(settings)
+    os.environ["WEB_CONCURRENCY"] = str(settings.web_concurrency)  # gunicorn parses it on import and fails on a blank one
     from bot.server import serve
 
     serve(settings)
     return 0
+
+
+def _unknown_argument(args: list[str]) -> str | None:
+    """The first argument this command does not take: `console` takes filters after it, `http` nothing."""
+    if args and args[0] not in ("console", "http", "-h", "--help"):
+        return args[0]
+    return args[1] if args[:1] == ["http"] and len(args) > 1 else None
 
 
 def _console(args: list[str], settings: Settings) -> int:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
@@ -18,6 +19,7 @@ from bot import handlers, logs
 from bot.config import Settings, has_alibaba_credentials
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.service import NumberService, build_client
+from bot.verification import LoggedRequestVerification
 
 logger = logging.getLogger(__name__)
 # A dropped connection (slack_sdk's default), and once a method's rate limit, after the Retry-After Slack gives
@@ -44,21 +46,43 @@ class SlackSetupError(RuntimeError):
 def create_app(settings: Settings, service: NumberService) -> App:
     """The bolt App. Acks run in the request thread; the work runs on a pool sized by NUMBERS_LISTENER_THREADS.
 
-    bolt checks SLACK_BOT_TOKEN with auth.test here; a failure becomes one clear SlackSetupError.
+    bolt checks SLACK_BOT_TOKEN with auth.test here; a refusal, or no answer, becomes one clear SlackSetupError.
     """
     try:
         app = _bolt_app(settings)
-    except (BoltError, SlackApiError, OSError) as e:
+    except OSError as e:  # no answer: refused connection, DNS, timeout, TLS (urllib's URLError is an OSError)
+        raise SlackSetupError(f"could not reach Slack at {settings.slack_api_url}: {_network_reason(e)}") from e
+    except (BoltError, SlackApiError) as e:
         reason = e.response.get("error") if isinstance(e, SlackApiError) else e
         raise SlackSetupError(f"SLACK_BOT_TOKEN: Slack at {settings.slack_api_url} did not accept it: {reason}") from e
     handlers.register(app, service, settings)
     return app
 
 
+def _network_reason(error: OSError) -> str:
+    """'Connection refused' rather than '<urlopen error [Errno 111] Connection refused>'."""
+    reason = getattr(error, "reason", error)
+    return getattr(reason, "strerror", None) or str(reason)
+
+
+class _WithoutClientTokenWarning(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns that it will not use it:
+    it is the token the client already holds, so there is nothing to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_WithoutClientTokenWarning())  # the logger bolt's App warns on
+
+
 def _bolt_app(settings: Settings) -> App:
     return App(
         client=WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=SLACK_RETRIES),
         signing_secret=settings.slack_signing_secret or None,
+        # bolt's own check, in its own place in the middleware chain, logging a refusal without the body (see verification)
+        request_verification_enabled=False,
+        before_authorize=LoggedRequestVerification(settings.slack_signing_secret),
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="numbers"),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -17,6 +18,10 @@ INSTANCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_ROWS_PER_PAGE = 20  # 20 numbers + header, summary and buttons stay well under Slack's 50 blocks
 SLACK_USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 SLACK_CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
+EVENTS_PATH = "/slack/events"  # HTTP mode: slash commands and interactivity both come here
+EXIT_BAD_SETTING = 2
+BOT_TOKEN_MISSING = "SLACK_BOT_TOKEN: not set; HTTP mode needs the bot token (xoxb-...) from OAuth & Permissions"
+SIGNING_SECRET_MISSING = "SLACK_SIGNING_SECRET: HTTP mode needs it (Basic Information > App Credentials)"
 
 
 class ConfigError(ValueError):
@@ -30,6 +35,8 @@ class Settings:
     slack_app_token: str = ""
     slack_api_url: str = "https://slack.com/api/"
     port: int = 3000
+    web_concurrency: int = 1  # gunicorn worker processes
+    gunicorn_threads: int = 8  # threads per gunicorn worker
     region_id: str = "cn-shanghai"
     endpoint: str = ""
     protocol: str = "https"
@@ -94,6 +101,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         slack_app_token=env.get("SLACK_APP_TOKEN", ""),
         slack_api_url=_slack_api_url(env.get("SLACK_API_URL", "")),
         port=_parse(env, "PORT", _int_between(1, 65535), 3000),
+        web_concurrency=_parse(env, "WEB_CONCURRENCY", _int_between(1, 64), 1),
+        gunicorn_threads=_parse(env, "GUNICORN_THREADS", _int_between(1, 256), 8),
         region_id=env.get("CCC_REGION_ID", "") or "cn-shanghai",
         endpoint=env.get("CCC_ENDPOINT", ""),
         protocol=_parse(env, "CCC_PROTOCOL", _one_of("http", "https"), "https"),
@@ -125,6 +134,20 @@ def require_instance(settings: Settings) -> None:
         raise ConfigError("CCC_INSTANCE_ID: not set; set it to your CCC instance ID (or set CCC_SANDBOX=1)")
 
 
+def require_http(settings: Settings) -> None:
+    """HTTP mode needs the bot token and the signing secret, whatever else is set."""
+    if not settings.slack_bot_token:
+        raise ConfigError(BOT_TOKEN_MISSING)
+    if not settings.slack_signing_secret:
+        raise ConfigError(SIGNING_SECRET_MISSING)
+
+
+def stop_start_up(error: Exception, code: int = EXIT_BAD_SETTING) -> NoReturn:
+    """End the process with one line that says what to fix: no traceback, nothing else."""
+    print(f"numbers: {error}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
+
+
 def has_alibaba_credentials(environ: Mapping[str, str]) -> bool:
     """Whether any source of the default credential chain is configured, without contacting anything."""
     if environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID") and environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
@@ -143,9 +166,9 @@ def _check_slack(settings: Settings) -> None:
     if settings.slack_app_token and not settings.slack_bot_token:
         raise ConfigError("SLACK_BOT_TOKEN: Socket Mode also needs the bot token (xoxb-...) from OAuth & Permissions")
     if settings.slack_bot_token and not (settings.slack_app_token or settings.slack_signing_secret):
-        raise ConfigError("SLACK_SIGNING_SECRET: HTTP mode needs it (Basic Information > App Credentials)")
+        raise ConfigError(SIGNING_SECRET_MISSING)
     if settings.slack_signing_secret and not settings.slack_bot_token:
-        raise ConfigError("SLACK_BOT_TOKEN: not set; HTTP mode needs the bot token (xoxb-...) from OAuth & Permissions")
+        raise ConfigError(BOT_TOKEN_MISSING)
 
 
 def _slack_api_url(value: str) -> str:

@@ -1,23 +1,53 @@
-"""gunicorn settings for production HTTP, shared by the Procfile and `python -m bot`."""
+"""gunicorn settings for production HTTP (`python -m bot http`, which the Procfile runs, and `python -m bot`).
 
-import os
-from pathlib import Path
+Also a config module for gunicorn's own command line: `gunicorn --config python:bot.gunicorn_config bot.wsgi:application`.
+"""
 
-from dotenv import load_dotenv
+import logging
+
 from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
-load_dotenv(Path.cwd() / ".env", override=False)  # the Procfile's gunicorn reads this file before the app loads .env
+from bot import logs
+from bot.config import EVENTS_PATH, ConfigError, Settings, load_settings, require_http, require_instance, stop_start_up
 
-bind = f"0.0.0.0:{os.environ.get('PORT') or '3000'}"
+logger = logging.getLogger("bot.server")
+
+
+def _http_settings() -> Settings:
+    """The settings, checked in gunicorn's master before it binds or forks: a bad one stops it with one line and no worker
+    boots (gunicorn prints an exception raised here with its traceback, a SystemExit not)."""
+    try:
+        settings = load_settings()  # reads .env too, before any worker loads the app
+        require_http(settings)
+        require_instance(settings)
+    except ConfigError as e:
+        stop_start_up(e)
+    return settings
+
+
+_settings = _http_settings()
+
+bind = f"0.0.0.0:{_settings.port}"
 # One process by default: the work is waiting on CCC, not CPU, and one process means one cache for every click.
-workers = int(os.environ.get("WEB_CONCURRENCY") or 1)
+workers = _settings.web_concurrency
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS") or 8)
+threads = _settings.gunicorn_threads
 graceful_timeout = 30  # on SIGTERM, what a worker gets to finish its requests and their replies
 timeout = 30
 accesslog = None
 errorlog = "-"
+# gunicorn's own start-up lines (Starting, Listening at, Using worker, Booting worker) say less than when_ready's one line
+loglevel = {"DEBUG": "debug", "ERROR": "error"}.get(_settings.log_level, "warning")
+control_socket_disable = True  # gunicornc is not used; two bots of one user would share ~/.gunicorn/gunicorn.ctl
+
+
+def when_ready(server: Arbiter) -> None:
+    """Once the port is bound: the one line that says where Slack must send requests, and how they are served."""
+    logs.configure_logging(_settings)
+    urls = ", ".join(f"{listener}{EVENTS_PATH}" for listener in server.LISTENERS)
+    logger.info("HTTP mode: listening at %s (WEB_CONCURRENCY=%d worker processes, GUNICORN_THREADS=%d threads each)",
+                urls, workers, threads)
 
 
 def worker_exit(server: Arbiter, worker: Worker) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from bot.config import Settings
 
 AUDIT_LOGGER = "numbers.audit"
+# logs every response_url it posts to at DEBUG; whoever reads one can post as the bot for 30 minutes
+RESPONSE_URL_LOGGER = "slack_sdk.webhook"
 REDACTED = "[redacted]"
 SECRET_VARIABLES = ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
 
@@ -39,6 +41,7 @@ def configure_logging(settings: Settings) -> None:
     log = logging.StreamHandler(sys.stderr)
     log.setFormatter(RedactingFormatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s", secrets))
     logging.basicConfig(level=settings.log_level, handlers=[log], force=True)
+    logging.getLogger(RESPONSE_URL_LOGGER).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
 
     trail = logging.StreamHandler(sys.stderr)
     trail.setFormatter(RedactingFormatter("%(message)s", secrets))

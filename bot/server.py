@@ -1,4 +1,4 @@
-"""`python -m bot` in HTTP mode: the same gunicorn server and settings the Procfile runs."""
+"""`python -m bot` in HTTP mode: gunicorn with the settings of bot.gunicorn_config."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ class _Gunicorn(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        options = {k: v for k, v in vars(gunicorn_config).items() if k in self.cfg.settings and v is not None}
-        options["bind"] = f"0.0.0.0:{self.settings.port}"
-        for key, value in options.items():
-            self.cfg.set(key, value)
+        for key, value in vars(gunicorn_config).items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from bot.wsgi import make_application

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, has_alibaba_credentials, load_settings, require_instance
+from bot.config import ConfigError, Settings, has_alibaba_credentials, load_settings, require_http, require_instance
 
 BOT_TOKEN = "xoxb-1111-2222-bot-token-secret"
 SIGNING_SECRET = "signing-secret-0123456789abcdef"
@@ -34,6 +34,7 @@ def test_defaults():
     assert settings.slack_api_url == "https://slack.com/api/"
     assert (settings.rows_per_page, settings.cache_ttl_seconds, settings.max_attempts) == (10, 60, 3)
     assert settings.sandbox is False
+    assert (settings.web_concurrency, settings.gunicorn_threads) == (1, 8)
 
 
 def test_socket_mode_with_an_app_token():
@@ -54,16 +55,20 @@ def test_empty_values_count_as_unset():
 
 def test_values_are_read_and_trimmed():
     settings = load(PORT=" 8080 ", CCC_REGION_ID="cn-beijing", CCC_ENDPOINT="127.0.0.1:8090", CCC_PROTOCOL="HTTP",
-                    NUMBERS_ROWS_PER_PAGE="20", CCC_READ_TIMEOUT_SECONDS="0.5", CCC_MAX_ATTEMPTS="1", LOG_LEVEL="debug")
+                    NUMBERS_ROWS_PER_PAGE="20", CCC_READ_TIMEOUT_SECONDS="0.5", CCC_MAX_ATTEMPTS="1", LOG_LEVEL="debug",
+                    WEB_CONCURRENCY=" 4", GUNICORN_THREADS="16 ")
     assert (settings.port, settings.region_id, settings.endpoint, settings.protocol) == (8080, "cn-beijing", "127.0.0.1:8090", "http")
     assert (settings.rows_per_page, settings.read_timeout_seconds, settings.max_attempts, settings.log_level) == (20, 0.5, 1, "DEBUG")
+    assert (settings.web_concurrency, settings.gunicorn_threads) == (4, 16)
 
 
 # --- malformed values -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("name", "value"), [
-    ("PORT", "abc"), ("PORT", "0"), ("PORT", "65536"), ("PORT", "80.5"),
+    ("PORT", "abc"), ("PORT", "0"), ("PORT", "65536"), ("PORT", "80.5"), ("PORT", "70000"),
+    ("WEB_CONCURRENCY", "two"), ("WEB_CONCURRENCY", "0"), ("WEB_CONCURRENCY", "65"), ("WEB_CONCURRENCY", "+2"),
+    ("GUNICORN_THREADS", "0"), ("GUNICORN_THREADS", "eight"), ("GUNICORN_THREADS", "257"),
     ("NUMBERS_ROWS_PER_PAGE", "0"), ("NUMBERS_ROWS_PER_PAGE", "21"), ("NUMBERS_ROWS_PER_PAGE", "ten"),
     ("NUMBERS_CACHE_TTL_SECONDS", "-1"), ("NUMBERS_CACHE_MAX_ENTRIES", "0"), ("NUMBERS_LISTENER_THREADS", "0"),
     ("CCC_PROTOCOL", "ftp"), ("CCC_SANDBOX", "maybe"), ("CCC_SANDBOX", "2"), ("LOG_LEVEL", "LOUD"),
@@ -121,6 +126,21 @@ def test_config_errors_do_not_echo_tokens():
     for env in ({"SLACK_APP_TOKEN": "xoxb-secret-in-the-wrong-place", "SLACK_BOT_TOKEN": BOT_TOKEN}, {"SLACK_BOT_TOKEN": BOT_TOKEN}):
         message = config_error(**env)
         assert "secret" not in message.replace("SLACK_SIGNING_SECRET", "")
+
+
+def test_gunicorn_settings_say_their_range():
+    assert config_error(WEB_CONCURRENCY="two") == "WEB_CONCURRENCY: 'two' must be a whole number from 1 to 64"
+    assert config_error(GUNICORN_THREADS="0") == "GUNICORN_THREADS: '0' must be a whole number from 1 to 256"
+
+
+@pytest.mark.parametrize(("env", "missing"), [
+    ({}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}, "SLACK_SIGNING_SECRET"),  # Socket Mode settings, HTTP asked for
+])
+def test_require_http_names_what_http_mode_lacks(env, missing):
+    with pytest.raises(ConfigError, match=f"^{missing}: "):
+        require_http(load(**env))
+    require_http(load(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET))
 
 
 def test_require_instance_names_the_variable():

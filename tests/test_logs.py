@@ -1,6 +1,10 @@
 import logging
+from collections.abc import Iterator
 
-from bot.logs import REDACTED, RedactingFormatter
+import pytest
+
+from bot.config import Settings
+from bot.logs import AUDIT_LOGGER, REDACTED, RESPONSE_URL_LOGGER, RedactingFormatter, configure_logging
 
 SECRET = "xoxb-0000-top-secret-token"
 
@@ -22,3 +26,23 @@ def test_secrets_are_redacted_from_messages_arguments_and_tracebacks() -> None:
 
 def test_short_values_are_not_treated_as_secrets() -> None:
     assert RedactingFormatter("%(message)s", ["abc"]).format(record("abc")) == "abc"
+
+
+
+@pytest.fixture()
+def logging_restored() -> Iterator[None]:
+    """configure_logging sets up the whole process's logging; put it back for the tests after this one."""
+    loggers = [logging.getLogger(), logging.getLogger(AUDIT_LOGGER), logging.getLogger(RESPONSE_URL_LOGGER)]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    yield
+    for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+
+
+def test_response_urls_stay_out_of_even_the_debug_log(capsys: pytest.CaptureFixture[str], logging_restored: None) -> None:
+    configure_logging(Settings(log_level="DEBUG"))
+    logging.getLogger("slack_sdk.webhook.client").debug("Sending a request - url: https://hooks.slack.com/commands/T0/1/x")
+    logging.getLogger("slack_sdk.web.base_client").debug("still at DEBUG")
+    written = capsys.readouterr().err
+    assert written.splitlines()[-1].endswith("DEBUG slack_sdk.web.base_client: still at DEBUG")
+    assert "hooks.slack.com" not in written

@@ -71,10 +71,12 @@ def test_slack_mode_without_an_instance_stops_start_up() -> None:
     assert result.returncode == 2 and result.stderr.startswith("numbers: CCC_INSTANCE_ID: not set")
 
 
-def test_a_rejected_bot_token_stops_start_up_with_a_clear_line(ccc: CccServer, slack: SlackServer) -> None:
-    result = run_bot(env=bot_env(ccc, slack, SLACK_BOT_TOKEN="xoxb-bad"), timeout=30)
-    assert result.returncode != 0
-    assert "numbers: SLACK_BOT_TOKEN: Slack at" in result.stderr and "invalid_auth" in result.stderr
+def test_http_forces_http_mode_and_takes_nothing_after_it() -> None:
+    result = run_bot("http", env=clean_env(CCC_SANDBOX="1"))  # no Slack settings: python -m bot alone would be the console
+    assert result.returncode == 2 and result.stderr.splitlines() == [
+        "numbers: SLACK_BOT_TOKEN: not set; HTTP mode needs the bot token (xoxb-...) from OAuth & Permissions"]
+    result = run_bot("http", "now", env=clean_env(CCC_SANDBOX="1"))
+    assert result.returncode == 2 and result.stderr.startswith("numbers: unknown argument 'now'; usage: python -m bot [")
 
 
 def test_app_token_selects_socket_mode(ccc: CccServer, slack: SlackServer) -> None:

@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from bot.sandbox import CccServer, sample_instances
 from harness.process import BotProcess
-from harness.slack import Reply, SlackClient, SlackServer
+from harness.slack import EVENTS_PATH, Reply, Signed, SlackClient, SlackServer
 from tests.e2e.conftest import ALICE, BOB, bot_env
 
 SECRETS = {
@@ -134,18 +136,82 @@ def test_a_ccc_failure_is_audited_with_its_code_and_request_id(guarded: BotProce
     assert entry["outcome"] == "error" and entry["code"] == "NoPermission" and entry["request_id"]
 
 
+def refusals(bot: BotProcess) -> list[str]:
+    return [line for line in bot.log().splitlines() if "refused a request" in line]
+
+
+def forged_click(user: SlackClient, user_id: str) -> Signed:
+    """A button click as Slack sends it, with a signature made without the signing secret."""
+    response_url = user.slack.new_response_url()
+    payload = {"type": "block_actions", "user": {"id": user_id}, "team": {"id": user.team_id}, "response_url": response_url,
+               "actions": [{"action_id": "numbers_next", "type": "button", "value": "{}"}]}
+    request = user.signed_command("0833")  # for its fresh timestamp
+    body = urlencode({"payload": json.dumps(payload)})
+    return Signed(body.encode(), {**request.headers, "X-Slack-Signature": "v0=" + "2" * 64}, response_url)
+
+
+def tampered(user: SlackClient, how: str, user_id: str) -> Signed:
+    """A request Slack did not sign as it is: `how` names what is wrong with it."""
+    if how == "bad signature":
+        return user.signed_command("0833", user_id=user_id, signature="v0=" + "1" * 64)
+    if how == "stale timestamp":
+        return user.signed_command("0833", user_id=user_id, timestamp=int(time.time()) - 600)  # signed, 10 minutes ago
+    if how == "missing headers":
+        request = user.signed_command("0833", user_id=user_id)
+        return replace(request, headers={"Content-Type": request.headers["Content-Type"]})
+    if how == "malformed timestamp":
+        request = user.signed_command("0833", user_id=user_id)
+        return replace(request, headers={**request.headers, "X-Slack-Request-Timestamp": "soon"})
+    return forged_click(user, user_id)
+
+
+@pytest.mark.parametrize(("how", "reason"), [("bad signature", "bad signature"), ("stale timestamp", "stale timestamp"),
+                                             ("missing headers", "missing headers"), ("malformed timestamp", "malformed timestamp"),
+                                             ("forged click", "bad signature")])
+def test_a_refused_request_leaves_one_warning_with_the_reason_and_who_never_the_body(guarded: BotProcess, slack: SlackServer,
+                                                                                      how: str, reason: str) -> None:
+    user_id = "U0FORGE" + how.split()[0].upper()
+    request = tampered(client(guarded, slack), how, user_id)
+    assert client(guarded, slack).send(request).status == 401
+    time.sleep(0.3)
+    said = [line for line in guarded.log().splitlines() if user_id in line]
+    assert len(said) == 1 and " WARNING " in said[0] and reason in said[0], said
+    assert "T0TEST" in said[0]
+    assert request.response_url not in guarded.log() and request.body.decode() not in guarded.log()
+    signature = request.headers.get("X-Slack-Signature", "v0=")[3:]
+    assert not signature or signature not in guarded.log()
+    assert slack.replies_to(request.response_url) == []
+
+
+def test_a_refused_request_whose_body_cannot_be_read_leaves_one_warning_and_no_traceback(guarded: BotProcess,
+                                                                                         slack: SlackServer) -> None:
+    before = len(refusals(guarded))
+    headers = {**client(guarded, slack).signed_command("0833").headers, "X-Slack-Signature": "v0=" + "3" * 64}
+    for body in (b"payload=%7Bnot-json", b'{"type": "event_callback"'):
+        response = requests.post(f"{guarded.url}{EVENTS_PATH}", data=body, headers=headers, timeout=10)
+        assert response.status_code == 401
+    time.sleep(0.3)
+    said = refusals(guarded)[before:]
+    assert len(said) == 2 and all(" WARNING " in line and "bad signature" in line for line in said), said
+    assert "Traceback" not in guarded.log() and "not-json" not in guarded.log()
+
+
 def test_no_secret_and_no_signature_ever_reaches_the_log(guarded: BotProcess, slack: SlackServer, own_ccc: CccServer,
                                                          tmp_path: Path) -> None:
     """Runs last in this module: everything above plus failures, at LOG_LEVEL=DEBUG, then the whole log is searched."""
     user = client(guarded, slack)
     signatures = []
+    response_urls = []
     for text in ("0833", "028 active", "help", "inbond"):
         request = user.signed_command(text, user_id=ALICE)
         signatures.append(request.headers["X-Slack-Signature"])
+        response_urls.append(request.response_url)
         user.send(request)
     forged = replace(user.signed_command("0833", user_id=ALICE), headers={
         **user.signed_command("0833", user_id=ALICE).headers, "X-Slack-Signature": "v0=" + "1" * 64})
     assert user.send(forged).status == 401
+    signatures.append(forged.headers["X-Slack-Signature"])
+    response_urls.append(forged.response_url)
     own_ccc.fail_next("InvalidAccessKeyId.NotFound", times=3)
     user.run("010 inbound", user_id=ALICE)
     slack.response_status = 500
@@ -161,3 +227,5 @@ def test_no_secret_and_no_signature_ever_reaches_the_log(guarded: BotProcess, sl
         assert secret not in log, f"{name} appears in the log"
     for signature in signatures:
         assert signature not in log and signature[3:] not in log
+    for response_url in response_urls:  # whoever has one can post as the bot for 30 minutes
+        assert response_url not in log
