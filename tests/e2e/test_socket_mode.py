@@ -1,18 +1,21 @@
-"""`python -m bot` in Socket Mode against a local Socket Mode end: commands, reconnecting by itself, stopping."""
+"""`python -m bot` in Socket Mode against a local Socket Mode end: commands and clicks acked in time, reconnecting by
+itself, saying plainly while it cannot connect, stopping."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import connect
 
 from bot.sandbox import CccServer
 from harness.process import BotProcess
 from harness.slack import Reply, SlackServer
-from harness.socket_mode import SocketModeServer
+from harness.socket_mode import ACK_WINDOW, SocketModeServer
 from tests.e2e.conftest import bot_env
 from tests.e2e.test_process import PLATFORM_GRACE
 from tests.e2e.test_slack_flow import matching
@@ -54,8 +57,15 @@ def start_socket_bot(ccc: CccServer, slack: SlackServer, socket_mode: SocketMode
 
 
 def answered(socket_mode: SocketModeServer, slack: SlackServer, text: str) -> Reply:
-    """Send `/numbers text`; it must be acked on the websocket, then answered on its response_url."""
+    """Send `/numbers text`; it must be acked on the websocket in time, then answered on its response_url."""
     envelope = socket_mode.command(text)
+    socket_mode.wait_for_ack(envelope.envelope_id)
+    return slack.wait_for_reply(envelope.response_url)
+
+
+def pressed(socket_mode: SocketModeServer, slack: SlackServer, reply: Reply, action_id: str, **options: str) -> Reply:
+    """Click `action_id` in `reply`; the interactive envelope must be acked in time, then answered on its response_url."""
+    envelope = socket_mode.click(reply, action_id, **options)
     socket_mode.wait_for_ack(envelope.envelope_id)
     return slack.wait_for_reply(envelope.response_url)
 
@@ -107,3 +117,55 @@ def test_sigterm_stops_taking_events_and_finishes_the_lookups_in_flight(ccc: Ccc
     assert replies[0].numbers() == matching(ccc, "0833", "Inbound")[:10]
     # closed for good: no reconnecting while the lookup finished
     assert socket_mode.connections == 1 and slack.calls_to("apps.connections.open") == opened
+
+
+def test_clicks_arrive_as_interactive_envelopes_and_are_answered_on_their_response_url(
+        socket_bot: BotProcess, socket_mode: SocketModeServer, slack: SlackServer, ccc: CccServer) -> None:
+    expected = matching(ccc, "0833", "Inbound")
+    second = pressed(socket_mode, slack, answered(socket_mode, slack, "0833 inbound"), "numbers_next")
+    assert second.body.get("replace_original") is True and second.numbers() == expected[10:20]
+
+    shared = pressed(socket_mode, slack, second, "numbers_share", user_id="U0BOB")
+    assert shared.body["response_type"] == "in_channel" and "<@U0BOB> shared" in shared.text
+    assert shared.numbers() == expected[10:20]
+    assert socket_mode.late_acks == []
+
+
+def test_the_bot_acks_in_time_while_ccc_is_slow_and_commands_arrive_together(
+        socket_bot: BotProcess, socket_mode: SocketModeServer, slack: SlackServer, ccc: CccServer) -> None:
+    first = answered(socket_mode, slack, "0833 inbound")
+    ccc.latency = 2.0  # each lookup takes most of the 3 s, and a dozen of them wait for the lookup threads
+    commands = [socket_mode.command(f"{pattern} outbound") for pattern in ("0833", "0834", "0835", "0836", "0837", "0838")]
+    clicks = [socket_mode.click(first, "numbers_next") for _ in range(6)]
+
+    for envelope in commands + clicks:
+        socket_mode.wait_for_ack(envelope.envelope_id)  # refuses an ack later than Slack's 3 s
+    for envelope in commands + clicks:
+        assert len(slack.wait_for_reply(envelope.response_url, timeout=60).blocks) > 0
+    assert socket_mode.late_acks == []
+
+
+def test_an_ack_after_three_seconds_is_recorded_as_late_and_refused(socket_mode: SocketModeServer) -> None:
+    with connect(socket_mode.new_url()) as websocket:
+        assert json.loads(websocket.recv(timeout=5))["type"] == "hello"
+        on_time, late = socket_mode.command("0833"), socket_mode.command("0834")
+        for _ in range(2):
+            envelope = json.loads(websocket.recv(timeout=5))
+            assert envelope["type"] == "slash_commands" and envelope["accepts_response_payload"] is True
+        websocket.send(json.dumps({"envelope_id": on_time.envelope_id}))
+        time.sleep(ACK_WINDOW + 0.2)
+        websocket.send(json.dumps({"envelope_id": late.envelope_id}))
+
+        assert socket_mode.wait_for_ack(on_time.envelope_id) == {"envelope_id": on_time.envelope_id}
+        with pytest.raises(AssertionError, match="acked after"):
+            socket_mode.wait_for_ack(late.envelope_id)
+        assert [ack.envelope_id for ack in socket_mode.late_acks] == [late.envelope_id]
+
+
+def test_a_disconnect_warning_is_followed_by_slack_closing_the_connection(socket_mode: SocketModeServer) -> None:
+    with connect(socket_mode.new_url()) as websocket:
+        websocket.recv(timeout=5)
+        socket_mode.ask_to_reconnect("warning")
+        assert json.loads(websocket.recv(timeout=5)) == {"type": "disconnect", "reason": "warning",
+                                                         "debug_info": {"host": "wss-e2e.slack.com"}}
+        socket_mode.wait_until_closed(1, timeout=15)  # about 10 s later, whether or not the app has gone
