@@ -7,20 +7,23 @@ import json
 import signal
 import time
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
 from bot.sandbox import CccServer
-from harness.process import BotProcess
+from harness.process import BotProcess, free_port
 from harness.slack import Reply, SlackServer
 from harness.socket_mode import ACK_WINDOW, SocketModeServer
 from tests.e2e.conftest import bot_env
+from tests.e2e.test_entry_point import run_bot
 from tests.e2e.test_process import PLATFORM_GRACE
 from tests.e2e.test_slack_flow import matching
 
 APP_TOKEN = "xapp-1-A0NUMBERS-e2e"
+CONNECTED = "connected to Slack in Socket Mode"
 
 BREAKS: dict[str, Callable[[SocketModeServer], None]] = {
     "closed": SocketModeServer.close_connection,
@@ -169,3 +172,70 @@ def test_a_disconnect_warning_is_followed_by_slack_closing_the_connection(socket
         assert json.loads(websocket.recv(timeout=5)) == {"type": "disconnect", "reason": "warning",
                                                          "debug_info": {"host": "wss-e2e.slack.com"}}
         socket_mode.wait_until_closed(1, timeout=15)  # about 10 s later, whether or not the app has gone
+
+
+def test_connected_is_said_only_when_slack_says_hello(ccc: CccServer, slack: SlackServer, socket_mode: SocketModeServer,
+                                                      tmp_path: Path) -> None:
+    socket_mode.holding_hello = True
+    bot = start_socket_bot(ccc, slack, socket_mode, tmp_path / "bot.log")
+    try:
+        time.sleep(1)  # the websocket is open, but Slack has not said hello
+        assert CONNECTED not in bot.log()
+        socket_mode.greet()
+        bot.wait_for_log(CONNECTED, timeout=10)
+        assert answered(socket_mode, slack, "0833 inbound").numbers()
+    finally:
+        socket_mode.holding_hello = False
+        bot.stop()
+
+
+def test_while_slack_refuses_the_websocket_the_bot_says_so_once_an_attempt_and_keeps_trying(
+        ccc: CccServer, slack: SlackServer, socket_mode: SocketModeServer, tmp_path: Path) -> None:
+    socket_mode.refusing = HTTPStatus.SERVICE_UNAVAILABLE
+    bot = BotProcess(bot_env(ccc, slack, SLACK_APP_TOKEN=APP_TOKEN), tmp_path / "bot.log")
+    try:
+        bot.wait_for_log("WARNING", "could not reach Slack at ws://127.0.0.1:", "/link/:", "HTTP 503", timeout=30)
+        deadline = time.monotonic() + 30
+        while len(complaints(bot)) < 2 and time.monotonic() < deadline:  # it tries again, and says so again
+            time.sleep(0.2)
+        socket_mode.refusing = None
+        socket_mode.wait_for_connections(1, timeout=30)
+        bot.wait_for_log(CONNECTED, timeout=10)
+        assert answered(socket_mode, slack, "0833 inbound").numbers()
+    finally:
+        socket_mode.refusing = None
+        bot.stop()
+    assert len(complaints(bot)) == socket_mode.refused >= 2, bot.log()  # one line for each refused handshake
+    assert all("could not reach Slack at ws://" in line for line in complaints(bot)), bot.log()
+    assert "ticket=" not in bot.log() and APP_TOKEN not in bot.log()
+
+
+def test_while_apps_connections_open_is_unreachable_the_bot_says_so_and_keeps_trying(
+        ccc: CccServer, slack: SlackServer, socket_mode: SocketModeServer, tmp_path: Path) -> None:
+    slack.drop_api("apps.connections.open")
+    bot = BotProcess(bot_env(ccc, slack, SLACK_APP_TOKEN=APP_TOKEN), tmp_path / "bot.log")
+    try:
+        bot.wait_for_log("WARNING", f"could not reach Slack at {slack.base_url}/api/apps.connections.open:", timeout=30)
+        slack.clear_faults()
+        socket_mode.wait_for_connections(1, timeout=30)
+        bot.wait_for_log(CONNECTED, timeout=10)
+        assert answered(socket_mode, slack, "0833 inbound").numbers()
+    finally:
+        bot.stop()
+    # one line for each failed attempt (slack_sdk's own retry of the HTTP call and its error lines are part of it)
+    assert complaints(bot) and all("could not reach Slack at http://" in line for line in complaints(bot)), bot.log()
+    assert APP_TOKEN not in bot.log()
+
+
+def test_slack_unreachable_at_start_up_stops_with_one_line(ccc: CccServer, slack: SlackServer) -> None:
+    result = run_bot(env=bot_env(ccc, slack, SLACK_APP_TOKEN=APP_TOKEN, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/"),
+                     timeout=60)
+    said = [line for line in result.stderr.splitlines() if line.startswith("numbers:")]
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len(said) == 1 and "could not reach Slack at http://127.0.0.1:" in said[0], result.stderr
+
+
+def complaints(bot: BotProcess) -> list[str]:
+    """The log's WARNING and ERROR lines, but for bolt's note that the bot token is used through the client."""
+    return [line for line in bot.log().splitlines()
+            if (" WARNING " in line or " ERROR " in line) and "`token` will be unused" not in line]
