@@ -61,42 +61,32 @@ def _console(args: list[str], settings: Settings) -> int:
 
 
 def _socket_mode(settings: Settings) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     from bot.app import SlackSetupError, build_service, configure_logging, create_app, finish_in_flight, freeze_startup_objects
+    from bot.socket_mode import SocketMode, stop_on_signal
 
     configure_logging(settings)
+    stop = stop_on_signal()
     try:
         app = create_app(settings, build_service(settings))
-        handler = SocketModeHandler(app, settings.slack_app_token)
-        handler.connect()
+        handler = SocketMode(app, settings.slack_app_token)
+        started = handler.connect_first(stop)  # says "connected" when Slack's hello arrives, and keeps trying until then
     except SlackSetupError as e:
         print(f"numbers: {e}", file=sys.stderr)
         return 2
     except SlackApiError as e:
         print(f"numbers: SLACK_APP_TOKEN: Slack did not accept it for Socket Mode: {e.response.get('error')}", file=sys.stderr)
         return 2
-    freeze_startup_objects()
     logger = logging.getLogger(__name__)
-    logger.info("connected to Slack in Socket Mode")
-    _wait_for_signal()
+    if started:
+        freeze_startup_objects()
+        stop.wait()
     logger.info("stopping: no new events; finishing the replies still in progress")
     handler.close()  # no reconnecting from here on; waits for the events being acked
     finish_in_flight(app)  # the lookups behind those acks
     logger.info("stopped")
     return 0
-
-
-def _wait_for_signal() -> None:
-    """Block until SIGTERM or SIGINT (Ctrl-C)."""
-    import signal
-    import threading
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
 
 
 if __name__ == "__main__":

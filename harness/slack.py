@@ -486,6 +486,14 @@ def slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def button_action(reply: Reply, action_id: str, value: str | None = None) -> dict[str, Any]:
+    """The `actions` entry Slack sends when the button `action_id` of `reply` is clicked (or a doctored `value`)."""
+    button = reply.button(action_id)
+    assert button is not None, f"no {action_id} button in the reply"
+    return {"action_id": action_id, "block_id": button["block_id"], "text": button["text"],
+            "value": button["value"] if value is None else value, "type": "button"}
+
+
 @dataclass
 class SlackClient:
     """Sends the bot what Slack would send: slash commands and button clicks, signed with the signing secret."""
@@ -516,11 +524,7 @@ class SlackClient:
 
     def click(self, reply: Reply, action_id: str, *, user_id: str | None = None, value: str | None = None) -> Sent:
         """Click the button `action_id` that the bot rendered in `reply` (or send a doctored `value`)."""
-        button = reply.button(action_id)
-        assert button is not None, f"no {action_id} button in the reply"
-        action = {"action_id": action_id, "block_id": button["block_id"], "text": button["text"],
-                  "value": button["value"] if value is None else value, "type": "button"}
-        return self._act(action, user_id)
+        return self._act(button_action(reply, action_id, value), user_id)
 
     def select(self, reply: Reply, action_id: str, option_value: str, *, user_id: str | None = None,
                trigger_id: str | None = None) -> Sent:
@@ -537,6 +541,13 @@ class SlackClient:
 
     def _act(self, action: dict[str, Any], user_id: str | None, trigger_id: str | None = None) -> Sent:
         """Send the block_actions payload Slack sends for one `action` on an ephemeral message."""
+        payload = self.block_actions(action, user_id, trigger_id)
+        return self.send(self._sign(urlencode({"payload": json.dumps(payload)}), payload["response_url"]))
+
+    def block_actions(self, action: dict[str, Any], user_id: str | None = None, trigger_id: str | None = None) -> dict[str, Any]:
+        """The block_actions payload Slack sends for one `action` on an ephemeral message, with a new response_url and
+        a new trigger_id (or `trigger_id`); over HTTP it arrives form-encoded, in Socket Mode as an `interactive`
+        envelope's payload."""
         response_url = self.slack.new_response_url()
         user = user_id or self.defaults["user_id"]
         payload = {
@@ -551,7 +562,7 @@ class SlackClient:
             "state": {"values": {}}, "response_url": response_url,
             "actions": [{**action, "action_ts": f"{time.time():.6f}"}],
         }
-        return self.send(self._sign(urlencode({"payload": json.dumps(payload)}), response_url))
+        return payload
 
     def send(self, request: Signed) -> Sent:
         started = time.monotonic()
