@@ -14,6 +14,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.web import SlackResponse
 
 from bot import handlers, logs
 from bot.config import Settings, has_alibaba_credentials
@@ -53,10 +54,20 @@ def create_app(settings: Settings, service: NumberService) -> App:
     except OSError as e:  # no answer: refused connection, DNS, timeout, TLS (urllib's URLError is an OSError)
         raise SlackSetupError(f"could not reach Slack at {settings.slack_api_url}: {_network_reason(e)}") from e
     except (BoltError, SlackApiError) as e:
-        reason = e.response.get("error") if isinstance(e, SlackApiError) else e
+        answer = _slack_answer(e)
+        if answer is not None and answer.status_code >= 500:
+            raise SlackSetupError(f"Slack at {settings.slack_api_url} answered HTTP {answer.status_code}; "
+                                  "try again in a minute (https://status.slack.com)") from e
+        reason = answer.get("error") if answer is not None else e
         raise SlackSetupError(f"SLACK_BOT_TOKEN: Slack at {settings.slack_api_url} did not accept it: {reason}") from e
     handlers.register(app, service, settings)
     return app
+
+
+def _slack_answer(error: BaseException) -> SlackResponse | None:
+    """Slack's answer behind `error`: bolt wraps the SlackApiError of its auth.test in a BoltError."""
+    cause = error if isinstance(error, SlackApiError) else error.__cause__ or error.__context__
+    return cause.response if isinstance(cause, SlackApiError) else None
 
 
 def _network_reason(error: OSError) -> str:

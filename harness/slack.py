@@ -137,6 +137,7 @@ class SlackServer(ThreadingHTTPServer):
     USES = 5
     LIFETIME_SECONDS = 30 * 60
     DROPPED = "-dropped-"  # the "error" of a Web API method whose connection closes without an answer
+    BROKEN = "-http-"  # the "error" of a Web API method that answers an HTTP error page, followed by its status
     # https://api.slack.com/docs/triggers: "Triggers expire in three seconds", "Triggers may only be used once"
     TRIGGER_SECONDS = 3.0
 
@@ -215,6 +216,11 @@ class SlackServer(ThreadingHTTPServer):
     def fail_api(self, method: str, error: str) -> None:
         """Every call to Web API `method` answers {"ok": false, "error": `error`} until `clear_faults`."""
         self._api_faults[method] = error
+
+    def break_api(self, method: str, status: int = 503) -> None:
+        """Every call to Web API `method` answers HTTP `status` with an HTML page, as Slack's edge does when Slack is
+        down (https://status.slack.com), until `clear_faults`."""
+        self._api_faults[method] = f"{self.BROKEN}{status}"
 
     def drop_api(self, method: str) -> None:
         """Every call to Web API `method` gets its connection closed without an answer, until `clear_faults`."""
@@ -419,8 +425,13 @@ class _Handler(BaseHTTPRequestHandler):
         method = self.path.rsplit("/", 1)[-1]
         token = self.headers.get("Authorization", "")
         self.server.api_calls.append((method, token))
-        if self.server.api_fault(method) == self.server.DROPPED:
+        fault = self.server.api_fault(method) or ""
+        if fault == self.server.DROPPED:
             self.close_connection = True  # hang up without an answer
+            return
+        if fault.startswith(self.server.BROKEN):
+            status = int(fault.removeprefix(self.server.BROKEN))
+            self._send(status, f"<html><body><h1>{status} Service Unavailable</h1></body></html>".encode(), "text/html")
             return
         retry_after = self.server.rate_limited(method)
         if retry_after is not None:

@@ -12,7 +12,6 @@ from bot.sandbox import CccServer
 from harness.process import BotProcess
 from harness.slack import Signed, SlackClient, SlackServer
 from tests.e2e.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.e2e.test_faults import fresh_pattern
 
 # respond() waits 30 s for a response_url that never answers (slack_sdk's WebhookClient default); a shorter wait in
 # the bot only makes this test quicker
@@ -101,7 +100,7 @@ def test_a_reply_slack_refuses_gets_one_short_note_and_a_warning(bot: BotProcess
 def test_a_reply_to_an_expired_response_url_is_logged_and_not_repeated(bot: BotProcess, user: SlackClient,
                                                                         slack: SlackServer, ccc: CccServer) -> None:
     ccc.latency = 1.0
-    request = user.signed_command(fresh_pattern(), user_id="U0LATE")  # not cached: the reply waits for CCC
+    request = user.signed_command("503 outbound", user_id="U0LATE")  # asked nowhere else: the reply waits for CCC
     assert user.send(request).status == 200
     slack.age_response_url(request.response_url, SlackServer.LIFETIME_SECONDS + 1)  # as if CCC took half an hour
 

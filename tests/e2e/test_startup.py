@@ -84,6 +84,18 @@ def test_slack_out_of_reach_at_start_up_says_so_once_and_stops(argv: tuple[str, 
 
 
 @BOTH_COMMANDS
+def test_slack_answering_an_http_error_at_start_up_is_not_blamed_on_the_token(argv: tuple[str, ...], ccc: CccServer,
+                                                                             slack: SlackServer) -> None:
+    slack.break_api("auth.test", 503)
+    result = start(argv, bot_env(ccc, slack, WEB_CONCURRENCY="1"))
+    assert result.returncode != 0
+    said = [line for line in result.stderr.splitlines() if line.startswith("numbers: ")]
+    assert said == [f"numbers: Slack at {slack.base_url}/api/ answered HTTP 503; try again in a minute "
+                    "(https://status.slack.com)"], result.stderr
+    assert "Traceback" not in result.stderr and "SLACK_BOT_TOKEN" not in result.stderr
+
+
+@BOTH_COMMANDS
 def test_a_refused_bot_token_keeps_its_line_and_stops(argv: tuple[str, ...], ccc: CccServer, slack: SlackServer) -> None:
     result = start(argv, bot_env(ccc, slack, SLACK_BOT_TOKEN="xoxb-bad", WEB_CONCURRENCY="1"))
     assert result.returncode != 0
