@@ -6,10 +6,9 @@ from dataclasses import dataclass, replace
 
 from bot.config import Settings
 from bot.filters import Query
+from bot.formatters import MASK
 from bot.page import Page
 from bot.summary import Summary
-
-MASK = "*"
 
 
 @dataclass(frozen=True)

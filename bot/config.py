@@ -15,6 +15,7 @@ T = TypeVar("T")
 SANDBOX_INSTANCE_ID = "ccc-test"
 SANDBOX_INSTANCE_IDS = (SANDBOX_INSTANCE_ID, "ccc-demo")
 INSTANCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MIN_CACHE_ENTRIES = 100  # API pages one walk reads at most (100 pages of 100 numbers)
 MAX_ROWS_PER_PAGE = 20  # 20 numbers + header, summary and buttons stay well under Slack's 50 blocks
 SLACK_USER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 SLACK_CHANNEL_ID_RE = re.compile(r"^[CGD][A-Z0-9]{2,20}$")
@@ -111,7 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         sandbox=sandbox,
         rows_per_page=_parse(env, "NUMBERS_ROWS_PER_PAGE", _int_between(1, MAX_ROWS_PER_PAGE), 10),
         cache_ttl_seconds=_parse(env, "NUMBERS_CACHE_TTL_SECONDS", _int_between(0, 86400), 60),
-        cache_max_entries=_parse(env, "NUMBERS_CACHE_MAX_ENTRIES", _int_between(1, 1_000_000), 1000),
+        cache_max_entries=_parse(env, "NUMBERS_CACHE_MAX_ENTRIES", _cache_entries, 1000),
         connect_timeout_seconds=_parse(env, "CCC_CONNECT_TIMEOUT_SECONDS", _float_between(0.1, 60), 3.0),
         read_timeout_seconds=_parse(env, "CCC_READ_TIMEOUT_SECONDS", _float_between(0.1, 120), 5.0),
         max_attempts=_parse(env, "CCC_MAX_ATTEMPTS", _int_between(1, 10), 3),
@@ -205,6 +206,14 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
         return int(raw)
 
     return convert
+
+
+def _cache_entries(raw: str) -> int:
+    try:
+        return _int_between(MIN_CACHE_ENTRIES, 1_000_000)(raw)
+    except ValueError as e:
+        raise ValueError(f"{e}: a row filter, a summary or an export reads up to {MIN_CACHE_ENTRIES} pages, and with "
+                         "fewer kept every click reads them all again") from None
 
 
 def _float_between(low: float, high: float) -> Callable[[str], float]:

@@ -35,8 +35,14 @@ FILTER_EXAMPLES = {"province": "province:四川", "city": "city:乐山", "provid
                    "group": 'group:"VIP 热线"', "agent": "agent:agent07", "tag": "tag:M1", "flow": "flow:IVR"}
 MAX_FILTER_VALUE = 64
 QUOTES = '"“”'  # a value with spaces goes in quotes; Slack and CJK keyboards may type the curly ones
-FULL_WIDTH_COLON = re.compile(r"(?<![^\s])([A-Za-z]+)：")  # a word's first colon, full width
-TOKEN_RE = re.compile(r'[A-Za-z]+:["“][^"“”]*["”]|\S+')  # `group:"VIP 热线"` is one word
+SINGLE_QUOTES = "'‘’"  # single quotes work too, around a whole value; inside one (`O'Brien`) they are the value's
+FULL_WIDTH_COLON = re.compile(r"^([A-Za-z]+)：")  # a word's first colon, full width, after a name
+# `group:"VIP 热线"` and `group:'VIP 热线'` are one word; so is `group："VIP 热线"`, typed on a CJK keyboard
+TOKEN_RE = re.compile(r"""[A-Za-z]+[:：](?:["“][^"“”]*["”]|['‘][^'‘’]*['’])|\S+""")
+# `group:"VIP 热线` or `group:'VIP 热线`: a quote opened before a space and never closed
+UNCLOSED_QUOTE = re.compile(r"""(?:^|\s)([A-Za-z]+[:：]["“'‘])[^"“”'‘’]*\s[^"“”'‘’]*$""")
+# Tags is one text that may hold several tags, split on these (as the service splits them)
+TAG_SEPARATORS = re.compile(r"[\s,，;；|、]+")
 VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "summary", "page", "instance:", *(f"{name}:" for name in ROW_FILTERS))
 
 
@@ -101,7 +107,11 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
     """Turn `/numbers` text into a Query (or a HelpRequest, or a SummaryRequest). Raises QueryError naming the problem."""
     # A CJK keyboard's full-width space already splits words (it is whitespace); its colon after a filter name
     # (`province：四川`) is read as `:`. Inside a value both stay as typed.
-    tokens = TOKEN_RE.findall(FULL_WIDTH_COLON.sub(r"\1:", text))
+    unclosed = UNCLOSED_QUOTE.search(text)
+    if unclosed:
+        raise QueryError(f"The quote after {_quoted(unclosed.group(1)[:-1])} is not closed: put the whole value in quotes, "
+                         f"e.g. {_quoted(FILTER_EXAMPLES['group'])}.")
+    tokens = [FULL_WIDTH_COLON.sub(r"\1:", token) for token in TOKEN_RE.findall(text)]
     if any(t.lower() in HELP_WORDS for t in tokens):
         return HelpRequest()
     found: dict[str, tuple[str, object]] = {}  # filter name -> (the word the user typed, value)
@@ -118,7 +128,7 @@ def parse_command(text: str, *, default_instance: str, allowed_instances: Sequen
             _set(found, "instance", token, _instance(token[9:], allowed_instances))
         elif ":" in word and word.partition(":")[0] in ROW_FILTERS:
             name, _, value = token.partition(":")
-            _set(found, name.lower(), token, _filter_value(name.lower(), value.strip(QUOTES).strip()))
+            _set(found, name.lower(), token, _filter_value(name.lower(), _unquoted(value)))
         elif word in SUMMARY_WORDS:
             _set(found, "summary", token, True)
         elif word in USAGE_ALIASES:
@@ -236,9 +246,23 @@ def _pattern(token: str) -> str:
     return digits
 
 
+def _unquoted(value: str) -> str:
+    """A filter's value without the quotes around it: double ones at either end, single ones only around the whole."""
+    if value[:1] not in QUOTES and _single_quoted(value):
+        return value[1:-1].strip()
+    return value.strip(QUOTES).strip()
+
+
+def _single_quoted(value: str) -> bool:
+    return len(value) >= 2 and value[0] in SINGLE_QUOTES and value[-1] in SINGLE_QUOTES
+
+
 def _filter_value(name: str, value: str) -> str:
     if not value:
         raise QueryError(f"{_quoted(name + ':')} needs a value after it, e.g. {_quoted(FILTER_EXAMPLES[name])}.")
+    if name == "tag" and TAG_SEPARATORS.search(value):
+        raise QueryError(f"{_quoted(f'tag:{value}')} can never match: a number's tags are split on spaces, commas and "
+                         f"semicolons, so one tag holds none. Give one tag, e.g. {_quoted('tag:' + TAG_SEPARATORS.split(value)[0])}.")
     if not is_filter_value(value):
         raise QueryError(f"{_quoted(f'{name}:{value}')} is not a {name} I can look for: use at most "
                          f"{MAX_FILTER_VALUE} characters, no quotes inside, and quotes around a value with spaces.")
@@ -289,8 +313,8 @@ def command_text(query: Query) -> str:
 
 
 def filter_word(name: str, value: str) -> str:
-    """A row filter as typed: `tag:M1`, or `group:"VIP 热线"` when the value has a space."""
-    return f'{name}:"{value}"' if any(c.isspace() for c in value) else f"{name}:{value}"
+    """A row filter as typed: `tag:M1`, or `group:"VIP 热线"` when the value has a space or starts with a single quote."""
+    return f'{name}:"{value}"' if any(c.isspace() for c in value) or value[:1] in SINGLE_QUOTES else f"{name}:{value}"
 
 
 MAX_OPTION_VALUE = 150  # Slack's limit for a menu option's value

@@ -7,6 +7,7 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -46,6 +47,7 @@ MAX_BLOCKS = 50
 MAX_TEXT = 2000  # our own cap for any one text, under Slack's 3000 for a section
 MAX_VALUE = 120  # one CCC value (a flow name, a tag) shown at most this long
 GROUPS_LIMIT = 300  # all of a number's skill group names together
+MASK = "*"  # what hides a digit of a number shown in a channel (NUMBERS_MASK_SHARED)
 SHARE_LIMIT = 800  # the command that reproduces a shared page: room for every filter at its longest
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
@@ -118,10 +120,21 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
         blocks.extend(number_block(number) for number in page.numbers)
         blocks.append(DividerBlock())
     if shared_by:
-        blocks.append(context(f"See it yourself: {code_span('/numbers ' + command_text(query), SHARE_LIMIT)}"))
+        blocks.append(see_it_yourself("", query))
     else:
         blocks.extend(_buttons(page))
     return as_message(f"{headline(query, page.total)}: {summary_line(page)}", blocks)
+
+
+def see_it_yourself(words: str, query: Query) -> ContextBlock:
+    """The footer of a shared message: the `/numbers` command (`words` first) that shows the same lookup.
+
+    A pattern masked for the channel (NUMBERS_MASK_SHARED: `0833****7014`) cannot be typed back, so the command keeps
+    the digits before the mask, which find the same numbers among others, and says so."""
+    visible = query.pattern.partition(MASK)[0]
+    command = code_span(f"/numbers {words}{command_text(replace(query, pattern=visible))}", SHARE_LIMIT)
+    hidden = " (the whole number is hidden in this channel: add its other digits to narrow it)" if visible != query.pattern else ""
+    return context(f"See it yourself: {command}{hidden}")
 
 
 def truncation_note(page: Page) -> str:

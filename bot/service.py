@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import unicodedata
@@ -24,7 +23,7 @@ from darabonba.runtime import RuntimeOptions
 
 from bot.config import Settings
 from bot.errors import TOO_SLOW, MalformedResponse, Problem, describe
-from bot.filters import MAX_REACHABLE, Query, max_page_for
+from bot.filters import MAX_REACHABLE, TAG_SEPARATORS, Query, max_page_for
 from bot.page import Page, PhoneNumber, SkillGroup, rows_window
 
 API_PAGE_SIZE = 100  # the API's maximum: fewest calls, and most Next clicks are cache hits
@@ -239,7 +238,6 @@ def _matches(number: PhoneNumber, name: str, wanted: str) -> bool:
 
 
 SUBSTRING_FILTERS = ("group", "flow")
-TAG_SEPARATORS = re.compile(r"[\s,，;；|、]+")
 
 
 def _texts(number: PhoneNumber, name: str) -> list[str]:

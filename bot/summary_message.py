@@ -6,13 +6,12 @@ from collections.abc import Callable
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock, RichTextBlock, RichTextSectionElement
 
-from bot.filters import MAX_REACHABLE, Query, command_text, encode_value
+from bot.filters import MAX_REACHABLE, Query, encode_value
 from bot.formatters import (
     ACTION_EXPORT,
     ACTION_LIST,
     ACTION_SHARE_SUMMARY,
     MAX_VALUE,
-    SHARE_LIMIT,
     Message,
     Text,
     as_message,
@@ -24,6 +23,7 @@ from bot.formatters import (
     mention,
     merged,
     section,
+    see_it_yourself,
     text_run,
 )
 from bot.summary import Summary, Tally
@@ -52,7 +52,7 @@ def summary_message(summary: Summary, *, shared_by: str | None = None, mask: Cal
         blocks += [_tally_block(tally, summary.total) for tally in summary.tallies]
         blocks += [DividerBlock(), section("*Needs attention*"), *_attention_blocks(summary, mask)]
     if shared_by:
-        blocks.append(context(f"See it yourself: {code_span('/numbers summary ' + command_text(query.at_page(1)), SHARE_LIMIT)}"))
+        blocks.append(see_it_yourself("summary ", query.at_page(1)))
     else:
         blocks.append(_buttons(query))
     return as_message(f"Summary of {headline(query, summary.total)}", blocks)

@@ -70,7 +70,7 @@ def test_values_are_read_and_trimmed():
     ("WEB_CONCURRENCY", "two"), ("WEB_CONCURRENCY", "0"), ("WEB_CONCURRENCY", "65"), ("WEB_CONCURRENCY", "+2"),
     ("GUNICORN_THREADS", "0"), ("GUNICORN_THREADS", "eight"), ("GUNICORN_THREADS", "257"),
     ("NUMBERS_ROWS_PER_PAGE", "0"), ("NUMBERS_ROWS_PER_PAGE", "21"), ("NUMBERS_ROWS_PER_PAGE", "ten"),
-    ("NUMBERS_CACHE_TTL_SECONDS", "-1"), ("NUMBERS_CACHE_MAX_ENTRIES", "0"), ("NUMBERS_LISTENER_THREADS", "0"),
+    ("NUMBERS_CACHE_TTL_SECONDS", "-1"), ("NUMBERS_CACHE_MAX_ENTRIES", "99"), ("NUMBERS_LISTENER_THREADS", "0"),
     ("CCC_PROTOCOL", "ftp"), ("CCC_SANDBOX", "maybe"), ("CCC_SANDBOX", "2"), ("LOG_LEVEL", "LOUD"),
     ("CCC_MAX_ATTEMPTS", "0"), ("CCC_MAX_ATTEMPTS", "11"),
     ("CCC_READ_TIMEOUT_SECONDS", "0"), ("CCC_READ_TIMEOUT_SECONDS", "abc"), ("CCC_READ_TIMEOUT_SECONDS", "nan"),
@@ -261,3 +261,11 @@ def test_credentials_file_named_by_variable(tmp_path):
 @pytest.mark.parametrize("name", ["ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_ROLE_ARN"])
 def test_other_sources_of_the_chain(tmp_path, name):
     assert has_alibaba_credentials({"HOME": str(tmp_path), name: "x"})
+
+
+def test_a_cache_smaller_than_one_walk_is_refused_with_the_reason() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"NUMBERS_CACHE_MAX_ENTRIES": "50"})
+    assert str(refused.value).startswith("NUMBERS_CACHE_MAX_ENTRIES: '50' must be a whole number from 100 to 1000000: ")
+    assert "every click reads them all again" in str(refused.value)
+    assert load_settings({"NUMBERS_CACHE_MAX_ENTRIES": "100"}).cache_max_entries == 100

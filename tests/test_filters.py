@@ -420,3 +420,26 @@ def test_refuses_row_filters_of_the_wrong_shape_or_value(row_filters):
 def test_typed_text_undoes_slacks_three_escapes_and_nothing_else() -> None:
     assert typed_text("provider:AT&amp;T tag:&lt;VIP&gt;") == "provider:AT&T tag:<VIP>"
     assert typed_text("&amp;lt; &amp;amp; &quot; &#39;") == "&lt; &amp; &quot; &#39;"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('group:"VIP abc：x"', "VIP abc：x"),  # a full-width colon inside a value stays as typed
+    ("group:'VIP 热线'", "VIP 热线"),
+    ("group:‘VIP 热线’", "VIP 热线"),  # the curly single quotes a phone or a Mac types
+    ('group："VIP 热线"', "VIP 热线"),  # the colon of a CJK keyboard before the quotes
+    ("provider:O'Brien", "O'Brien"),  # an apostrophe inside a value is part of it
+])
+def test_quoted_values_keep_what_is_inside_the_quotes(text: str, value: str) -> None:
+    assert parse(text).row_filters[0][1] == value
+
+
+@pytest.mark.parametrize("text", ['group:"VIP 热线', "group:'VIP 热线 active"])
+def test_a_quote_left_open_is_named_with_an_example(text: str) -> None:
+    with pytest.raises(QueryError, match=r"The quote after `group:` is not closed: .*`group:\"VIP 热线\"`"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text", ['tag:"M1 VIP"', "tag:M1,VIP", "tag:'M1;VIP'"])
+def test_a_tag_that_holds_a_separator_is_refused_because_it_can_never_match(text: str) -> None:
+    with pytest.raises(QueryError, match=r"can never match: a number's tags are split on .* e\.g\. `tag:M1`"):
+        parse(text)

@@ -131,10 +131,11 @@ def test_a_ttl_of_zero_means_no_cache(ccc_server, make_service):
 
 
 def test_the_cache_keeps_at_most_max_entries(ccc_server, make_service):
-    service = make_service(NUMBERS_CACHE_MAX_ENTRIES="1")
-    for usage in ("Inbound", "Outbound", "Inbound"):
-        service.page(Query("ccc-test", usage=usage))
-    assert ccc_server.calls == 3
+    service = make_service(NUMBERS_CACHE_MAX_ENTRIES="100")
+    patterns = [f"{n:03d}" for n in range(101)]
+    for pattern in [*patterns, patterns[0], patterns[-1]]:  # the first was evicted by the 101st, the last is kept
+        service.page(Query("ccc-test", pattern=pattern))
+    assert ccc_server.calls == 102
 
 
 def test_different_filters_are_cached_apart(ccc_server, service):

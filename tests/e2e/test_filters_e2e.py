@@ -83,3 +83,16 @@ def test_an_unknown_prefix_suggests_the_filter_and_the_closest_example_without_c
     assert "`provence:四川`" in reply.text and "Did you mean `province:四川`?" in reply.text
     assert "Closest example: `/numbers 0833 province:四川`" in reply.text
     assert ccc.calls == before
+
+
+def test_single_quotes_find_what_double_quotes_find(user: SlackClient, ccc: CccServer) -> None:
+    expected = where(ccc, in_vip_sichuan_0833)
+    for typed in ("0833 province:四川 group:'VIP 热线'", "0833 province:四川 group:‘VIP 热线’"):
+        assert user.run(typed).numbers() == expected[:10]
+
+
+def test_a_tag_with_a_space_is_told_it_can_never_match_without_calling_ccc(user: SlackClient, ccc: CccServer) -> None:
+    before = ccc.calls
+    reply = user.run('tag:"M1 VIP"')
+    assert "can never match" in reply.text and "`tag:M1`" in reply.text and not reply.numbers()
+    assert ccc.calls == before

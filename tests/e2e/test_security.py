@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -110,6 +111,24 @@ def test_shared_numbers_are_masked_and_private_ones_whole(guarded: BotProcess, s
     assert [len(n) for n in shared.numbers()] == [len(n) for n in whole]
     assert all("****" in n and n[:4] == w[:4] and n[-4:] == w[-4:] for n, w in zip(shared.numbers(), whole, strict=True))
     assert not any(number in shared.text for number in whole)
+
+
+@pytest.mark.parametrize("share", ["numbers_share", "numbers_share_summary"])
+def test_a_shared_whole_number_gives_a_see_it_yourself_command_that_works(share: str, guarded: BotProcess,
+                                                                           slack: SlackServer) -> None:
+    """The pattern is masked in the channel; the command under it keeps the digits before the mask, and runs."""
+    user = client(guarded, slack)
+    whole = user.run("0833", user_id=ALICE).numbers()[0]
+    private = user.run(whole, user_id=ALICE)
+    if share == "numbers_share_summary":
+        private = user.press(private, "numbers_summary", user_id=ALICE)
+    shared = user.press(private, share, user_id=ALICE)
+    footer = shared.blocks[-1]["elements"][0]["text"]
+    assert whole not in shared.text and f"{whole[:4]}****" in shared.text
+    command = re.search(r"`/numbers ([^`]*)`", footer).group(1)
+    assert "*" not in command and command.replace("summary ", "").startswith(whole[:4] + " ")
+    again = user.run(command, user_id=ALICE)
+    assert ":information_source:" not in again.text and f"matching `{whole[:4]}`" in again.text, again.text
 
 
 def test_every_lookup_page_and_share_leaves_one_audit_line(guarded: BotProcess, slack: SlackServer) -> None:

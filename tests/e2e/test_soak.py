@@ -42,7 +42,7 @@ REPLY_TIMEOUT = 60  # seconds; a reply that takes longer counts as lost
 def soak_bot(ccc: CccServer, slack: SlackServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
     """Its own bot: a 1 s read timeout keeps hangs short; a small cache keeps the memory figures about leaks."""
     env = bot_env(ccc, slack, CCC_READ_TIMEOUT_SECONDS="1", NUMBERS_LISTENER_THREADS=str(LISTENER_THREADS),
-                  GUNICORN_THREADS=str(GUNICORN_THREADS), NUMBERS_CACHE_MAX_ENTRIES="50")
+                  GUNICORN_THREADS=str(GUNICORN_THREADS), NUMBERS_CACHE_MAX_ENTRIES="100")
     yield from running_bot(env, tmp_path_factory.mktemp("soak"))
 
 
