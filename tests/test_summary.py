@@ -209,7 +209,7 @@ def test_a_shared_summary_names_the_sharer_masks_numbers_and_has_no_buttons():
     assert text.startswith("<@U0ALICE> shared *Summary of 1 number*") and "matching `0833****0011`" in text
     assert "Counted when shared." in text
     assert "In no skill group: 1\n0833****0000" in text and "083300000000" not in json.dumps(message)
-    assert "See it yourself: `/numbers summary 0833****0011 instance:ccc-test`" in text
+    assert "See it yourself: `/numbers summary 0833 instance:ccc-test` (the whole number is hidden in this channel" in text
     assert not buttons(message)
 
 
