@@ -247,26 +247,24 @@ class SlackServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
-    def record_post(self, response_url: str, body: dict[str, Any], refusal: str = "") -> str:
-        """Keep a post to `response_url`; what Slack answers when it refuses it (see `refusal`), else ""."""
+    def record_post(self, response_url: str, body: dict[str, Any], refusal: str = "", received_at: float | None = None) -> str:
+        """Keep a post to `response_url` (that arrived at `received_at`, time.monotonic()); what Slack answers when it
+        refuses it, else "". Every post counts as a use, refused or not."""
+        arrived = time.monotonic() if received_at is None else received_at
+        unreadable = refusal or content_refusal(body)  # outside the lock: a burst of posts is checked side by side
         with self._changed:
-            refusal = refusal or self._refused.pop(response_url, "") or self.refusal(response_url, body)
-            self.replies.append(Reply(response_url, body if refusal else _with_block_ids(body), refusal=refusal))
+            refusal = self._url_refusal(response_url, arrived) or self._refused.pop(response_url, "") or unreadable
+            self.replies.append(Reply(response_url, body if refusal else _with_block_ids(body), arrived, refusal))
             self._changed.notify_all()
         return refusal
 
-    def refusal(self, response_url: str, body: dict[str, Any]) -> str:
-        """Slack's answer to a post it refuses, else "". Every post counts as a use, refused or not."""
+    def _url_refusal(self, response_url: str, arrived: float) -> str:
         if response_url not in self._issued:
             return "no_service"
-        if time.monotonic() - self._issued[response_url] > self.LIFETIME_SECONDS:
+        if arrived - self._issued[response_url] > self.LIFETIME_SECONDS:
             return "expired_url"
         if sum(1 for r in self.replies if r.response_url == response_url) >= self.USES:
             return "used_url"
-        if not body.get("text") and not body.get("blocks"):
-            return "no_text"  # https://api.slack.com/messaging/webhooks#handling_errors
-        if message_problems(body):
-            return "invalid_blocks"  # https://api.slack.com/messaging/webhooks#handling_errors
         return ""
 
     def replies_to(self, response_url: str) -> list[Reply]:
@@ -398,6 +396,13 @@ def _with_block_ids(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "blocks": blocks} if blocks else body
 
 
+def content_refusal(body: dict[str, Any]) -> str:
+    """Slack's answer to a message it will not show, else "" (https://api.slack.com/messaging/webhooks#handling_errors)."""
+    if not body.get("text") and not body.get("blocks"):
+        return "no_text"
+    return "invalid_blocks" if message_problems(body) else ""
+
+
 def _json_body(content_type: str, raw: bytes) -> tuple[dict[str, Any], str]:
     """A response_url post's JSON object, or {} and `invalid_payload`: "send a JSON payload with the message" (ibid.)."""
     if not content_type.startswith("application/json"):
@@ -415,8 +420,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        arrived = time.monotonic()  # a reply's time is when it arrived, not when this stand-in had checked it
         if self.path.startswith("/response/"):
-            self._take_reply(self.server.base_url + self.path, raw)
+            self._take_reply(self.server.base_url + self.path, raw, arrived)
             return
         if self.path.startswith("/upload/"):
             taken = self.server.take_upload(self.path.rsplit("/", 1)[-1], raw)
@@ -443,9 +449,9 @@ class _Handler(BaseHTTPRequestHandler):
             form = {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
         self._send(200, json.dumps(self.server.answer_api(method, token, form)).encode(), "application/json")
 
-    def _take_reply(self, response_url: str, raw: bytes) -> None:
+    def _take_reply(self, response_url: str, raw: bytes, arrived: float) -> None:
         body, refusal = _json_body(self.headers.get("Content-Type", ""), raw)
-        refusal = self.server.record_post(response_url, body, refusal)
+        refusal = self.server.record_post(response_url, body, refusal, arrived)
         if refusal:
             self._send(REFUSAL_STATUS[refusal], refusal.encode(), "text/plain")
             return
