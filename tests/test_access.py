@@ -59,3 +59,11 @@ def test_shared_pages_are_masked_only_when_configured() -> None:
 def test_a_pattern_as_long_as_a_number_is_masked_too() -> None:
     masked = Access(mask_shared=True).for_channel(page_of("083312340011", pattern="083312340011"))
     assert masked.query.pattern == "0833****0011"
+
+
+@pytest.mark.parametrize(("pattern", "shared"), [
+    ("083312345", "08*****45"),  # nine digits: a mobile number's tail, or most of a landline: hidden
+    ("08331234", "08331234"),  # eight: an area code and a prefix, left as typed
+])
+def test_a_pattern_is_masked_from_nine_digits_on(pattern: str, shared: str) -> None:
+    assert Access(mask_shared=True).for_channel(page_of("083312345678", pattern=pattern)).query.pattern == shared

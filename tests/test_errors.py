@@ -86,6 +86,46 @@ def test_every_code_has_its_own_message():
     assert len(set(messages)) == len(MESSAGES)
 
 
+# The one thing each message must tell its reader to do (or check), pinned code by code: two messages swapped, or one
+# pointing at the wrong setting, sends an admin to fix what is not broken.
+WHAT_TO_DO = {
+    "Parameter.Enumeration": "Check the usage word",
+    "Parameter.Maximum": "Ask for an earlier page or narrow the filter",
+    "Parameter.Minimum": "Run the command again",
+    "Parameter.Empty": "check CCC_INSTANCE_ID",
+    "Parameter.Null": "check CCC_INSTANCE_ID",
+    "NotExists.InstanceId": "Check the instance ID, or CCC_REGION_ID",
+    "InvalidAccessKeyId.NotFound": "check ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "InvalidAccessKeyId.Inactive": "enable it or give the bot a new one",
+    "SignatureDoesNotMatch": "check ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "InvalidSecurityToken.Expired": "check how the bot gets its credentials",
+    "Forbidden.RAM": "grant it ccc:ListPhoneNumbers",
+    "NoPermission": "grant its RAM identity ccc:ListPhoneNumbers",
+    "Forbidden": "check its RAM policies for ccc:ListPhoneNumbers",
+    "Throttling": "Try again in a few seconds",
+    "Throttling.User": "Try again in a few seconds",
+    "Throttling.Api": "Try again in a few seconds",
+    "InternalError": "Try again in a minute",
+    "ServiceUnavailable": "Try again in a minute",
+}
+# Words that belong to another code's advice and must not appear in this one's
+NOT_TO_DO = {
+    "InvalidAccessKeyId.Inactive": "SECRET", "SignatureDoesNotMatch": "enable it",
+    "InvalidAccessKeyId.NotFound": "SECRET", "NotExists.InstanceId": "ccc:ListPhoneNumbers",
+}
+
+
+def test_every_code_says_what_to_do():
+    assert set(WHAT_TO_DO) == set(MESSAGES)
+
+
+@pytest.mark.parametrize("code", sorted(WHAT_TO_DO))
+def test_each_message_tells_its_reader_the_one_thing_to_do(code):
+    message = describe(sdk_error(code), instance="ccc-test", region="cn-shanghai").message
+    assert WHAT_TO_DO[code] in message, message
+    assert code not in NOT_TO_DO or NOT_TO_DO[code] not in message, message
+
+
 @pytest.mark.parametrize("code", sorted(EXPECTED_KINDS))
 def test_messages_are_plain_sentences_without_traceback_or_placeholders(code):
     message = describe(sdk_error(code), instance="ccc-test", region="cn-shanghai").message

@@ -138,6 +138,22 @@ def test_the_cache_keeps_at_most_max_entries(ccc_server, make_service):
     assert ccc_server.calls == 102
 
 
+@pytest.mark.parametrize(("first", "second"), [
+    (Query("ccc-test", pattern="0833", active=True), Query("ccc-test", pattern="0833", active=False)),
+    (Query("ccc-test", pattern="0833", active=True), Query("ccc-test", pattern="0833")),
+    (Query("ccc-test", pattern="0833"), Query("ccc-test", pattern="0571")),
+    (Query("ccc-test", usage="Inbound"), Query("ccc-test", usage="Outbound")),
+    (Query("ccc-test", pattern="0833"), Query("ccc-demo", pattern="0833")),
+], ids=["active", "active-or-any", "pattern", "usage", "instance"])
+def test_queries_that_differ_in_one_filter_are_cached_apart(ccc_server, service, first, second):
+    """Each filter is part of the cache key: one left out would answer the second lookup with the first one's numbers."""
+    service.page(first)
+    shown = service.page(second)
+    assert ccc_server.calls == 2
+    expected = expected_numbers(ccc_server, second.instance_id, second.pattern, second.usage, second.active)
+    assert [n.number for n in shown.numbers] == expected[:10] and shown.total == len(expected)
+
+
 def test_different_filters_are_cached_apart(ccc_server, service):
     service.page(Query("ccc-test", usage="Inbound"))
     service.page(Query("ccc-test", usage="Outbound"))

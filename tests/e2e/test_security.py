@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
+from bot.access import mask_number
 from bot.sandbox import CccServer, sample_instances
 from harness.process import BotProcess
 from harness.slack import EVENTS_PATH, Reply, Signed, SlackClient, SlackServer
@@ -113,22 +114,36 @@ def test_shared_numbers_are_masked_and_private_ones_whole(guarded: BotProcess, s
     assert not any(number in shared.text for number in whole)
 
 
+@pytest.mark.parametrize("digits", [12, 9], ids=["whole-number", "nine-digits"])
 @pytest.mark.parametrize("share", ["numbers_share", "numbers_share_summary"])
-def test_a_shared_whole_number_gives_a_see_it_yourself_command_that_works(share: str, guarded: BotProcess,
+def test_a_shared_whole_number_gives_a_see_it_yourself_command_that_works(share: str, digits: int, guarded: BotProcess,
                                                                            slack: SlackServer) -> None:
-    """The pattern is masked in the channel; the command under it keeps the digits before the mask, and runs."""
+    """The pattern is masked in the channel (from nine digits on); the command under it keeps the digits before the
+    mask, and runs."""
     user = client(guarded, slack)
-    whole = user.run("0833", user_id=ALICE).numbers()[0]
+    whole = user.run("0833", user_id=ALICE).numbers()[0][:digits]
     private = user.run(whole, user_id=ALICE)
     if share == "numbers_share_summary":
         private = user.press(private, "numbers_summary", user_id=ALICE)
     shared = user.press(private, share, user_id=ALICE)
     footer = shared.blocks[-1]["elements"][0]["text"]
-    assert whole not in shared.text and f"{whole[:4]}****" in shared.text
+    visible = mask_number(whole).partition("*")[0]
+    assert whole not in shared.text and f"{visible}****" in shared.text
     command = re.search(r"`/numbers ([^`]*)`", footer).group(1)
-    assert "*" not in command and command.replace("summary ", "").startswith(whole[:4] + " ")
+    assert "*" not in command and command.replace("summary ", "").startswith(visible + " ")
     again = user.run(command, user_id=ALICE)
-    assert ":information_source:" not in again.text and f"matching `{whole[:4]}`" in again.text, again.text
+    assert ":information_source:" not in again.text and f"matching `{visible}`" in again.text, again.text
+
+
+def test_a_shared_summary_masks_every_number_it_lists(guarded: BotProcess, slack: SlackServer) -> None:
+    user = client(guarded, slack)
+    private = user.press(user.run("0833", user_id=ALICE), "numbers_summary", user_id=ALICE)
+    listed = re.findall(r"\b0833[0-9]{6,}\b", private.text)  # the numbers in its attention lists
+    assert listed, "the summary should list numbers that need attention"
+    shared = user.press(private, "numbers_share_summary", user_id=ALICE)
+    assert shared.body["response_type"] == "in_channel"
+    assert not any(number in shared.text for number in listed)
+    assert all(mask_number(number) in shared.text for number in listed)
 
 
 def test_every_lookup_page_and_share_leaves_one_audit_line(guarded: BotProcess, slack: SlackServer) -> None:
@@ -145,6 +160,16 @@ def test_every_lookup_page_and_share_leaves_one_audit_line(guarded: BotProcess, 
     assert page["filters"] == command["filters"] and page["outcome"] == "ok"
     assert last_audit(guarded, event="share", user=ALICE, page=1)["outcome"] == "ok"
     assert last_audit(guarded, event="command", text="0571 inbond")["outcome"] == "invalid"
+
+
+def test_a_failed_next_click_is_audited_with_its_code(guarded: BotProcess, slack: SlackServer, own_ccc: CccServer) -> None:
+    user = client(guarded, slack)
+    listed = user.run("0 active page 10", user_id=ALICE)  # API page 1 of 100 numbers; page 11 needs API page 2
+    own_ccc.fail_next("NoPermission")  # not retried: one call, one failure
+    failed = user.press(listed, "numbers_next", user_id=ALICE)
+    assert ":warning:" in failed.text and failed.body.get("replace_original") is False
+    entry = last_audit(guarded, event="page", user=ALICE, page=11)
+    assert entry["outcome"] == "error" and entry["code"] == "NoPermission" and entry["request_id"]
 
 
 def test_a_ccc_failure_is_audited_with_its_code_and_request_id(guarded: BotProcess, slack: SlackServer,

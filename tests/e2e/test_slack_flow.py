@@ -52,6 +52,14 @@ def test_next_clicks_are_served_from_cache(user: SlackClient, ccc: CccServer) ->
     assert ccc.calls - before <= 1
 
 
+def test_active_then_inactive_shows_each_its_own_numbers(user: SlackClient, ccc: CccServer) -> None:
+    """The same pattern a moment later with the other state: the cache must not answer with the first list."""
+    for word, state in (("active", True), ("inactive", False), ("active", True)):
+        expected = [n["Number"] for n in ccc.instances["ccc-test"] if "0833" in n["Number"] and n["Active"] is state]
+        reply = user.run(f"0833 {word}")
+        assert reply.numbers() == expected[:10] and f"*{len(expected)} numbers*" in reply.blocks[0]["text"]["text"]
+
+
 def test_page_and_instance_words(user: SlackClient, ccc: CccServer) -> None:
     reply = user.run("PAGE 2 instance:ccc-demo")
     assert reply.numbers() == matching(ccc, instance="ccc-demo")[10:20]

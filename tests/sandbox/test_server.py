@@ -216,10 +216,28 @@ def test_a_body_fault_leaves_the_data_alone(client, ccc_server, fault):
     assert list_numbers(client, page_size=100).data.list[0].number == before["ccc-test"][0]["Number"]
 
 
-def test_every_fault_is_accepted(ccc_server):
-    for fault in FAULTS:
-        ccc_server.fail_next(fault)
-    ccc_server.clear_faults()
+def first_hundred(client: CccClient) -> dict[str, Any] | str:
+    """ccc-test's first 100 numbers as the SDK gets them, without the request ID; or the name of what it raised."""
+    request = ccc_models.ListPhoneNumbersRequest(instance_id="ccc-test", page_size=100)
+    try:
+        body = client.list_phone_numbers_with_options(request, RuntimeOptions()).to_map()["body"]
+    except Exception as error:  # noqa: BLE001 - any failure is an outcome here
+        return type(error).__name__
+    return {key: value for key, value in body.items() if key != "RequestId"}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_mode_changes_what_the_sdk_gets_once(client, ccc_server, fault):
+    normal = first_hundred(client)
+    ccc_server.fail_next(fault)
+    assert first_hundred(client) != normal
+    assert first_hundred(client) == normal  # one call only
+
+
+def test_an_unknown_fault_is_refused_and_nothing_is_queued(client, ccc_server):
+    with pytest.raises(ValueError, match="unknown fault 'no-such-fault'"):
+        ccc_server.fail_next("no-such-fault", times=3)
+    assert list_numbers(client).data.total_count == len(ccc_server.instances["ccc-test"])  # answered, not failed
 
 
 def test_each_server_has_its_own_port_and_data():
