@@ -9,6 +9,7 @@ import pytest
 
 from bot.filters import (
     MAX_FILTER_VALUE,
+    MAX_OPTION_VALUE,
     MAX_PATTERN_LENGTH,
     MAX_VALUE_LENGTH,
     ROW_FILTERS,
@@ -17,6 +18,7 @@ from bot.filters import (
     QueryError,
     UnknownWord,
     command_text,
+    decode_number_ref,
     decode_value,
     encode_value,
     max_page_for,
@@ -443,3 +445,60 @@ def test_a_quote_left_open_is_named_with_an_example(text: str) -> None:
 def test_a_tag_that_holds_a_separator_is_refused_because_it_can_never_match(text: str) -> None:
     with pytest.raises(QueryError, match=r"can never match: a number's tags are split on .* e\.g\. `tag:M1`"):
         parse(text)
+
+
+# --- what a refusal says, word for word: a garbled or swapped message is something a user notices --------------
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("page", "`page` needs a number after it, e.g. `page 2`."),
+    ("inbond", "I don't know the word `inbond`. Did you mean `inbound`? Try `/numbers help`."),
+    ("provence:四川", "I don't know the word `provence:四川`. Did you mean `province:四川`? Try `/numbers help`."),
+    ("provence:a:b", "I don't know the word `provence:a:b`. Did you mean `province:a:b`? Try `/numbers help`."),
+    ("inbond:x", "I don't know the word `inbond:x`. Did you mean `inbound`? Try `/numbers help`."),
+    ("08x33", "I don't know the word `08x33`. A number pattern is digits only, e.g. `0833`. Try `/numbers help`."),
+    ("zzzz", "I don't know the word `zzzz`. Try `/numbers help`."),
+    ("group:''", "`group:` needs a value after it, e.g. `group:\"VIP 热线\"`."),
+    ("instance:other", "Instance `other` is not one this bot may look in. Allowed: `ccc-test`, `ccc-demo`."),
+])
+def test_a_refused_command_says_why_in_these_words(text: str, message: str) -> None:
+    with pytest.raises(QueryError) as refused:
+        parse(text)
+    assert str(refused.value) == message
+
+
+def test_a_word_is_echoed_whole_up_to_80_characters_and_clipped_after() -> None:
+    for length, shown in ((80, "z" * 80), (81, "z" * 79 + "…")):
+        with pytest.raises(UnknownWord) as refused:
+            parse("z" * length)
+        assert f"`{shown}`" in str(refused.value)
+
+
+def test_with_no_instance_allowed_the_refusal_says_none() -> None:
+    with pytest.raises(QueryError, match=r"^Instance `ccc-test` is not one this bot may look in\. Allowed: none\.$"):
+        decode_value(encode_value(Query("ccc-test")), allowed_instances=(), max_page=MAX_PAGE)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (None, "That button is not one this bot made."),
+    ("{" * (MAX_VALUE_LENGTH + 1), "That button is not one this bot made."),
+    ("{", "That button's data is damaged; run the command again."),
+    ('{"v": 9}', "That button is from another version of this bot; run the command again."),
+])
+def test_a_refused_button_says_why_in_these_words(value: object, message: str) -> None:
+    with pytest.raises(QueryError) as refused:
+        decode_value(value, allowed_instances=ALLOWED, max_page=MAX_PAGE)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (None, "That menu is not one this bot made."),
+    ("{" * (MAX_OPTION_VALUE + 1), "That menu is not one this bot made."),
+    ("{" * MAX_OPTION_VALUE, "That menu's data is damaged; run the command again."),  # as long as it may be: read
+    ('{"i": "ccc-test"}', "That menu's data is damaged; run the command again."),
+    ('{"i": "ccc-test", "n": "no digits"}', "That menu's data is damaged; run the command again."),
+])
+def test_a_refused_menu_choice_says_why_in_these_words(value: object, message: str) -> None:
+    with pytest.raises(QueryError) as refused:
+        decode_number_ref(value, allowed_instances=ALLOWED)
+    assert str(refused.value) == message
