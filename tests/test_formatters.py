@@ -29,6 +29,7 @@ from bot.formatters import (
     number_block,
     page_message,
     problem_message,
+    see_it_yourself,
     summary_line,
     utc_day,
 )
@@ -465,3 +466,11 @@ def test_area_code(number, code):
 def test_closest_example():
     assert closest_example("0833 provence:四川", STATIC_EXAMPLES) == "Closest example: `/numbers 0833 province:四川`"
     assert closest_example("`", ["group:`x` active"]) == "Closest example: `/numbers group:ˋxˋ active`"
+
+
+def test_the_command_under_a_masked_pattern_keeps_the_digits_before_the_mask_and_says_so() -> None:
+    masked = see_it_yourself("", Query("ccc-test", pattern="0833****7014", usage="Inbound")).to_dict()["elements"][0]["text"]
+    assert masked == ("See it yourself: `/numbers 0833 inbound instance:ccc-test` (the whole number is hidden in this "
+                      "channel: add its other digits to narrow it)")
+    whole = see_it_yourself("summary ", Query("ccc-test", pattern="0833")).to_dict()["elements"][0]["text"]
+    assert whole == "See it yourself: `/numbers summary 0833 instance:ccc-test`"

@@ -31,7 +31,7 @@ from bot.filters import (
     is_filter_value,
     parse_command,
 )
-from bot.formatters import SLACK_USER_ID, help_message, notice_message, page_message, problem_message
+from bot.formatters import MASK, SLACK_USER_ID, help_message, notice_message, page_message, problem_message
 from bot.page import Page, PhoneNumber, SkillGroup
 from bot.summary import summarize
 from bot.summary_message import progress_message, summary_message
@@ -233,10 +233,10 @@ def test_any_page_is_valid_block_kit_that_pings_no_one(page: Page, shared_by: st
 def test_user_and_ccc_text_in_mrkdwn_sits_only_inside_code_spans(page: Page, instance: str, pattern: str,
                                                                  values: list[str]) -> None:
     """The mrkdwn looks the same whatever the instance, pattern and row filter values are, once each code span is
-    blanked out."""
+    blanked out. (A pattern masked for the channel, with MASK in it, adds a note on purpose: test_formatters.)"""
     names = [name for name, _ in page.query.row_filters]
     plain = replace(page, query=replace(page.query, instance_id="i", pattern="1", row_filters=tuple((n, "x") for n in names)))
-    odd = replace(page, query=replace(page.query, instance_id=instance, pattern=pattern or "1",
+    odd = replace(page, query=replace(page.query, instance_id=instance, pattern=pattern.replace(MASK, "") or "1",
                                       row_filters=tuple(zip(names, [v or "x" for v in values], strict=False))))
     for shared_by in (None, "U0ALICE"):
         assert skeleton(page_message(odd, shared_by=shared_by)) == skeleton(page_message(plain, shared_by=shared_by))

@@ -84,6 +84,6 @@ def test_the_shared_command_and_the_export_carry_what_was_typed(typist: SlackCli
 
 def test_a_typed_entity_stays_as_typed(typist: SlackClient) -> None:
     """A user who types `&lt;` means those four characters: Slack sends `&amp;lt;`, which decodes to `&lt;`."""
-    reply = typist.run("tag:&lt;VIP&gt;")
+    reply = typist.run("provider:&lt;VIP&gt;")
     assert reply.numbers() == []
-    assert "tag `&amp;lt;VIP&amp;gt;`" in reply.blocks[0]["text"]["text"]
+    assert "provider `&amp;lt;VIP&amp;gt;`" in reply.blocks[0]["text"]["text"]
