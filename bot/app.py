@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -17,7 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from slack_sdk.web import SlackResponse
 
 from bot import handlers, logs
-from bot.config import Settings, has_alibaba_credentials
+from bot.config import Settings
+from bot.credentials import CredentialClient, NoCredentials, credential_source, default_chain
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.service import NumberService, build_client
 from bot.verification import LoggedRequestVerification
@@ -27,13 +27,18 @@ logger = logging.getLogger(__name__)
 SLACK_RETRIES = [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=1)]
 
 
-def build_service(settings: Settings) -> NumberService:
-    """The NumberService for these settings; with CCC_SANDBOX=1 it first starts the sample instance on loopback."""
+def build_service(settings: Settings, credentials: CredentialClient | None = None) -> NumberService:
+    """The NumberService for these settings; with CCC_SANDBOX=1 it first starts the sample instance on loopback.
+
+    Real CCC is called with `credentials`, by default the SDK's default credential chain; where that finds them is logged
+    now, or a warning naming every source it tried."""
     if not settings.sandbox:
-        if not has_alibaba_credentials(os.environ):
-            logger.warning("no Alibaba Cloud credentials in the environment or profile files; "
-                           "relying on the rest of the default credential chain (e.g. an ECS RAM role)")
-        return NumberService(build_client(settings), settings)
+        credentials = credentials or default_chain()
+        try:
+            logger.info("Alibaba Cloud credentials from %s", credential_source(credentials))
+        except NoCredentials as e:
+            logger.warning("%s; every CCC lookup fails until one of them is set", e)
+        return NumberService(build_client(settings, credentials), settings)
     sandbox = CccServer(sample_instances()).start()
     logger.info("CCC_SANDBOX=1: serving the built-in sample instance at http://%s", sandbox.endpoint)
     settings = replace(settings, endpoint=sandbox.endpoint, protocol="http")

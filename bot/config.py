@@ -7,11 +7,13 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
 T = TypeVar("T")
 
+DEFAULT_REGION = "cn-shanghai"
 SANDBOX_INSTANCE_ID = "ccc-test"
 SANDBOX_INSTANCE_IDS = (SANDBOX_INSTANCE_ID, "ccc-demo")
 INSTANCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -38,7 +40,7 @@ class Settings:
     port: int = 3000
     web_concurrency: int = 1  # gunicorn worker processes
     gunicorn_threads: int = 8  # threads per gunicorn worker
-    region_id: str = "cn-shanghai"
+    region_id: str = DEFAULT_REGION
     endpoint: str = ""
     protocol: str = "https"
     instance_id: str = ""
@@ -104,7 +106,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         port=_parse(env, "PORT", _int_between(1, 65535), 3000),
         web_concurrency=_parse(env, "WEB_CONCURRENCY", _int_between(1, 64), 1),
         gunicorn_threads=_parse(env, "GUNICORN_THREADS", _int_between(1, 256), 8),
-        region_id=env.get("CCC_REGION_ID", "") or "cn-shanghai",
+        region_id=_region(env.get("CCC_REGION_ID", ""), endpoint_given=bool(env.get("CCC_ENDPOINT"))),
         endpoint=env.get("CCC_ENDPOINT", ""),
         protocol=_parse(env, "CCC_PROTOCOL", _one_of("http", "https"), "https"),
         instance_id=instance_id,
@@ -149,18 +151,6 @@ def stop_start_up(error: Exception, code: int = EXIT_BAD_SETTING) -> NoReturn:
     raise SystemExit(code)
 
 
-def has_alibaba_credentials(environ: Mapping[str, str]) -> bool:
-    """Whether any source of the default credential chain is configured, without contacting anything."""
-    if environ.get("ALIBABA_CLOUD_ACCESS_KEY_ID") and environ.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET"):
-        return True
-    if any(environ.get(k) for k in ("ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_ROLE_ARN")):
-        return True
-    home = Path(environ.get("HOME", str(Path.home())))
-    files = [environ.get("ALIBABA_CLOUD_CREDENTIALS_FILE", ""),
-             home / ".alibabacloud" / "credentials.ini", home / ".aliyun" / "config.json"]
-    return any(f and Path(f).is_file() for f in files)
-
-
 def _check_slack(settings: Settings) -> None:
     if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN: an app-level token starts with 'xapp-' (Basic Information > App-Level Tokens)")
@@ -170,6 +160,26 @@ def _check_slack(settings: Settings) -> None:
         raise ConfigError(SIGNING_SECRET_MISSING)
     if settings.slack_signing_secret and not settings.slack_bot_token:
         raise ConfigError(BOT_TOKEN_MISSING)
+
+
+@cache
+def ccc_regions() -> tuple[str, ...]:
+    """The regions CCC serves, as the SDK knows them: those its endpoint map sends to ccc.aliyuncs.com, and cn-shanghai,
+    whose own endpoint (ccc.cn-shanghai.aliyuncs.com) its regional rule makes."""
+    from alibabacloud_ccc20200701.client import Client  # imported when needed: the SDK takes most of a second to load
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    return tuple(sorted({DEFAULT_REGION, *Client(Config(region_id=DEFAULT_REGION))._endpoint_map}))
+
+
+def _region(value: str, *, endpoint_given: bool) -> str:
+    """CCC_REGION_ID; without CCC_ENDPOINT the SDK makes the host to call from it, so it must be one CCC serves."""
+    if not value:
+        return DEFAULT_REGION
+    if not endpoint_given and value not in ccc_regions():
+        raise ConfigError(f"CCC_REGION_ID: {value!r} is not a region CCC serves; use one of {', '.join(ccc_regions())} "
+                          "(or set CCC_ENDPOINT)")
+    return value
 
 
 def _slack_api_url(value: str) -> str:

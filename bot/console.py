@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 from collections.abc import Callable
@@ -10,7 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings, has_alibaba_credentials
+from bot.config import SANDBOX_INSTANCE_ID, SANDBOX_INSTANCE_IDS, Settings
+from bot.credentials import CredentialClient, NoCredentials, credential_source, default_chain
 from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, SummaryRequest, max_page_for, parse_command
 from bot.formatters import detail_parts, headline, printable, summary_line, truncation_note
 from bot.page import Page, PhoneNumber
@@ -21,12 +21,17 @@ PROMPT = "numbers> "
 KEYS = "Enter or n: next · p: prev · new filters (e.g. 0833 inbound) · help · q: quit"
 
 
-def console_settings(settings: Settings, environ: dict[str, str], err: TextIO) -> Settings:
-    """Real CCC when credentials are configured, else the sample instance, said out loud."""
-    if settings.sandbox or settings.endpoint or has_alibaba_credentials(environ):
+def console_settings(settings: Settings, credentials: CredentialClient, err: TextIO) -> Settings:
+    """Real CCC when CCC_ENDPOINT is set or the SDK's default credential chain finds credentials, else the sample
+    instance, said out loud with every source the chain tried."""
+    if settings.sandbox or settings.endpoint:
         return settings
-    print("No Alibaba Cloud credentials found, so this is the built-in sample instance "
-          f"`{SANDBOX_INSTANCE_ID}` (set CCC_SANDBOX=1 to choose it on purpose).", file=err)
+    try:
+        credential_source(credentials)
+        return settings
+    except NoCredentials as e:
+        print(f"No Alibaba Cloud credentials found (tried {'; '.join(e.tried)}), so this is the built-in sample "
+              f"instance `{SANDBOX_INSTANCE_ID}` (set CCC_SANDBOX=1 to choose it on purpose).", file=err)
     return replace(settings, sandbox=True, instance_id=SANDBOX_INSTANCE_ID, instance_ids=SANDBOX_INSTANCE_IDS)
 
 
@@ -153,8 +158,9 @@ Then Enter or n for the next page, p for the previous one, q to quit."""
 def main(text: str | None, settings: Settings) -> int:
     from bot.app import build_service
 
-    settings = console_settings(settings, dict(os.environ), sys.stderr)
+    credentials = default_chain()
+    settings = console_settings(settings, credentials, sys.stderr)
     if not settings.instance_id:
         print("numbers: CCC_INSTANCE_ID: not set; set it to your CCC instance ID", file=sys.stderr)
         return 2
-    return run(text, build_service(settings), settings)
+    return run(text, build_service(settings, credentials), settings)

@@ -13,7 +13,7 @@ import urllib3
 from alibabacloud_credentials.exceptions import CredentialException
 from darabonba.exceptions import RetryError
 
-# code -> (kind, message). The message may use {instance} and {region}.
+# code -> (kind, message). The message may use {instance}, {region} and {endpoint}.
 MESSAGES: dict[str, tuple[str, str]] = {
     "Parameter.Enumeration": ("request", "CCC rejected a filter as not one of its allowed values. "
                                          "Check the usage word (inbound, outbound, bidirection)."),
@@ -24,8 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "An admin should check CCC_INSTANCE_ID."),
     "Parameter.Null": ("config", "CCC says a required value is missing, most likely the instance ID. "
                                  "An admin should check CCC_INSTANCE_ID."),
-    "NotExists.InstanceId": ("config", "The CCC instance `{instance}` does not exist in region {region}. "
-                                       "Check the instance ID, or CCC_REGION_ID if it lives in another region."),
+    "NotExists.InstanceId": ("config", "CCC at {endpoint} (region {region}) has no instance `{instance}`. Check the "
+                                       "instance ID, or CCC_REGION_ID and CCC_ENDPOINT if it lives in another region."),
     "InvalidAccessKeyId.NotFound": ("auth", "CCC does not know the bot's AccessKey ID. An admin should check "
                                             "ALIBABA_CLOUD_ACCESS_KEY_ID (or the credential the bot runs with)."),
     "InvalidAccessKeyId.Inactive": ("auth", "The bot's AccessKey is disabled in Alibaba Cloud. An admin should "
@@ -78,11 +78,11 @@ class MalformedResponse(ValueError):
     """CCC answered 200 but not with the shape ListPhoneNumbers documents."""
 
 
-def describe(error: BaseException, *, instance: str = "", region: str = "") -> Problem:
+def describe(error: BaseException, *, instance: str = "", region: str = "", endpoint: str = "") -> Problem:
     """Map an exception from the SDK (or the network under it) to a Problem."""
     inner = getattr(error, "inner_exception", None)  # the SDK wraps errors it will not retry
     if inner is not None and inner is not error:
-        return describe(inner, instance=instance, region=region)
+        return describe(inner, instance=instance, region=region, endpoint=endpoint)
     code = str(getattr(error, "code", "") or "")
     code = "" if code == "None" else code  # the SDK formats a missing Code as the string 'None'
     status = getattr(error, "status_code", None) or getattr(error, "statusCode", None)
@@ -99,7 +99,7 @@ def describe(error: BaseException, *, instance: str = "", region: str = "") -> P
         kind, text = _by_type(error)
     # CCC's code goes into a message that Slack shows as mrkdwn: keep the characters codes are made of
     shown_code = re.sub(r"[^A-Za-z0-9.-]", "?", code)[:80] or status
-    message = text.format(instance=instance or "?", region=region or "?", status=status, code=shown_code)
+    message = text.format(instance=instance or "?", region=region or "?", endpoint=endpoint or "?", status=status, code=shown_code)
     return Problem(kind=kind, message=message, code=code, request_id=request_id)
 
 

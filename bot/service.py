@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 import threading
 import time
 import unicodedata
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from alibabacloud_ccc20200701 import models as ccc_models
 from alibabacloud_ccc20200701.client import Client as CccClient
@@ -76,8 +80,9 @@ def retry_options(max_attempts: int) -> RetryOptions:
     })
 
 
-def build_client(settings: Settings, access_key: tuple[str, str] | None = None) -> CccClient:
-    """One SDK client for the process. Without `access_key` it uses the default credential chain."""
+def build_client(settings: Settings, credentials: tuple[str, str] | CredentialClient | None = None) -> CccClient:
+    """One SDK client for the process, with an AccessKey (id, secret) or a credential client; by default the SDK's
+    default credential chain. Logs the endpoint it calls and whether through a proxy."""
     config = Config(
         region_id=settings.region_id,
         protocol=settings.protocol,
@@ -89,11 +94,58 @@ def build_client(settings: Settings, access_key: tuple[str, str] | None = None) 
     )
     if settings.endpoint:
         config.endpoint = settings.endpoint
-    if access_key:
-        config.access_key_id, config.access_key_secret = access_key
+    if isinstance(credentials, tuple):
+        config.access_key_id, config.access_key_secret = credentials
     else:
-        config.credential = CredentialClient()
+        config.credential = credentials or CredentialClient()
+    endpoint = sdk_endpoint(settings)
+    proxy = ccc_proxy(settings.protocol, endpoint)
+    if settings.protocol == "https":
+        config.https_proxy = proxy
+    else:
+        config.http_proxy = proxy
+    logger.info("CCC endpoint %s://%s (CCC_REGION_ID %s), %s", settings.protocol, endpoint, settings.region_id,
+                f"through the proxy at {_proxy_address(proxy)}" if proxy else "direct")
     return CccClient(config)
+
+
+def sdk_endpoint(settings: Settings) -> str:
+    """The host[:port] the SDK calls: CCC_ENDPOINT, else what the SDK's endpoint map (or its regional rule) makes of
+    CCC_REGION_ID, e.g. ap-southeast-1 -> ccc.aliyuncs.com, cn-shanghai -> ccc.cn-shanghai.aliyuncs.com."""
+    return CccClient(Config(region_id=settings.region_id, endpoint=settings.endpoint or None))._endpoint
+
+
+def ccc_proxy(protocol: str, endpoint: str) -> str | None:
+    """The proxy calls to `endpoint` go through: none on this machine, else HTTPS_PROXY or HTTP_PROXY for `protocol`.
+
+    The SDK reads those variables itself on every call, ignoring NO_PROXY, and has no setting that means "direct":
+    for a loopback endpoint the variable is taken out of this process's environment, or even the built-in sample
+    instance would be asked through the proxy."""
+    names = (f"{protocol.upper()}_PROXY", f"{protocol.lower()}_proxy")  # in the order the SDK reads them
+    configured = next((os.environ[name] for name in names if os.environ.get(name)), None)
+    host = urlsplit(f"//{endpoint}").hostname or ""
+    if not _is_loopback(host):
+        if configured and urllib.request.proxy_bypass_environment(host):
+            logger.warning("NO_PROXY names %s, but the Alibaba Cloud SDK does not read NO_PROXY: "
+                           "CCC calls go through %s all the same", host, names[0])
+        return configured
+    for name in names:
+        if os.environ.pop(name, None):
+            logger.info("CCC at %s is on this machine: %s no longer applies in this process", endpoint, name)
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _proxy_address(proxy: str) -> str:
+    """host:port of a proxy URL, without the user and password it may carry."""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
 class NumberService:
@@ -103,6 +155,7 @@ class NumberService:
         self._client = client
         self._rows_per_page = settings.rows_per_page
         self._region = settings.region_id
+        self._endpoint = sdk_endpoint(settings)
         self._cache: TTLCache = TTLCache(maxsize=settings.cache_max_entries, ttl=settings.cache_ttl_seconds)
         self._lock = threading.Condition()
         # The condition makes concurrent misses on the same key wait for one fetch instead of each calling CCC.
@@ -213,7 +266,7 @@ class NumberService:
             # returns the JSON as CCC sent it, which to_api_page reads field by field.
             found = to_api_page(response.to_map().get("body"))
         except Exception as error:
-            problem = describe(error, instance=query.instance_id, region=self._region)
+            problem = describe(error, instance=query.instance_id, region=self._region, endpoint=self._endpoint)
             # the error's text, cut short: the SDK puts the whole body it could not parse in it
             logger.warning(
                 "ListPhoneNumbers failed: kind=%s code=%s request_id=%s instance=%s page=%d error=%.500s",

@@ -1,13 +1,13 @@
-"""Shared fixtures. The credential chain must never probe a metadata address, and nothing leaves 127.0.0.1."""
+"""Shared fixtures. In this process the credential chain never probes the ECS metadata address, and nothing leaves
+127.0.0.1. Proxy variables from the developer's shell stay: the bot must reach loopback directly whatever they say."""
 
 from __future__ import annotations
 
 import os
 
-# Set before anything imports alibabacloud_credentials: it reads these variables once, at import.
+# Set before anything imports alibabacloud_credentials: it reads these variables once, at import. Tests of the ECS
+# RAM role run `python -m bot` without it, against harness.proxy's stand-in metadata service.
 os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
-for _proxy in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-    os.environ.pop(_proxy, None)  # the SDK would send even loopback calls through a proxy
 
 import pytest  # noqa: E402
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bot.config import ConfigError, Settings, has_alibaba_credentials, load_settings, require_http, require_instance
+from bot.config import ConfigError, Settings, ccc_regions, load_settings, require_http, require_instance
 
 BOT_TOKEN = "xoxb-1111-2222-bot-token-secret"
 SIGNING_SECRET = "signing-secret-0123456789abcdef"
@@ -212,55 +210,28 @@ def test_repr_never_shows_secrets():
     assert "ccc-test" in repr(settings)
 
 
-# --- Alibaba Cloud credentials --------------------------------------------------------------------
+# --- CCC region -----------------------------------------------------------------------------------
 
 
-def test_credentials_from_environment_variables(tmp_path):
-    env = {"HOME": str(tmp_path), "ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "secret"}
-    assert has_alibaba_credentials(env)
+@pytest.mark.parametrize("region", ["cn-shanghai", "ap-southeast-1", "cn-beijing", "eu-central-1"])
+def test_a_region_ccc_serves_is_taken(region):
+    assert load(CCC_REGION_ID=region).region_id == region
 
 
-def test_an_id_without_a_secret_is_not_credentials(tmp_path):
-    assert not has_alibaba_credentials({"HOME": str(tmp_path), "ALIBABA_CLOUD_ACCESS_KEY_ID": "id"})
+def test_a_region_ccc_does_not_serve_is_refused_with_one_line_naming_those_it_does():
+    with pytest.raises(ConfigError) as refused:
+        load(CCC_REGION_ID="cn-hangzhou")  # a region of Alibaba Cloud, but no CCC endpoint there
+    message = str(refused.value)
+    assert message.startswith("CCC_REGION_ID: 'cn-hangzhou' is not a region CCC serves; use one of ")
+    assert "cn-shanghai" in message and "ap-southeast-1" in message and "\n" not in message
 
 
-def test_no_credentials_in_an_empty_home(tmp_path):
-    assert not has_alibaba_credentials({"HOME": str(tmp_path)})
+def test_the_regions_are_the_ones_the_sdk_has_endpoints_for():
+    assert set(ccc_regions()) >= {"cn-shanghai", "ap-southeast-1", "us-west-1"} and "cn-hangzhou" not in ccc_regions()
 
 
-def write_profile(home: Path, name: str) -> None:
-    profile = home / ".alibabacloud" / name
-    profile.parent.mkdir()
-    profile.write_text("[default]\ntype = access_key\naccess_key_id = id\naccess_key_secret = secret\n")
-
-
-def test_the_profile_file_the_python_sdk_reads(tmp_path):
-    write_profile(tmp_path, "credentials.ini")  # alibabacloud_credentials' ProfileCredentialsProvider default
-    assert has_alibaba_credentials({"HOME": str(tmp_path)})
-
-
-def test_a_profile_file_the_python_sdk_ignores_does_not_count(tmp_path):
-    write_profile(tmp_path, "credentials")  # not the name the Python chain opens
-    assert not has_alibaba_credentials({"HOME": str(tmp_path)})
-
-
-def test_aliyun_cli_config_in_home(tmp_path):
-    config = tmp_path / ".aliyun" / "config.json"
-    config.parent.mkdir()
-    config.write_text('{"current": "default", "profiles": []}')
-    assert has_alibaba_credentials({"HOME": str(tmp_path)})
-
-
-def test_credentials_file_named_by_variable(tmp_path):
-    profile = tmp_path / "elsewhere.ini"
-    profile.write_text("[default]\n")
-    assert has_alibaba_credentials({"HOME": str(tmp_path / "empty"), "ALIBABA_CLOUD_CREDENTIALS_FILE": str(profile)})
-    assert not has_alibaba_credentials({"HOME": str(tmp_path / "empty"), "ALIBABA_CLOUD_CREDENTIALS_FILE": str(tmp_path / "missing")})
-
-
-@pytest.mark.parametrize("name", ["ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_ROLE_ARN"])
-def test_other_sources_of_the_chain(tmp_path, name):
-    assert has_alibaba_credentials({"HOME": str(tmp_path), name: "x"})
+def test_any_region_goes_with_an_explicit_endpoint():
+    assert load(CCC_REGION_ID="cn-hangzhou", CCC_ENDPOINT="ccc-vpc.example:443").region_id == "cn-hangzhou"
 
 
 def test_a_cache_smaller_than_one_walk_is_refused_with_the_reason() -> None:

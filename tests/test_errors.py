@@ -142,9 +142,9 @@ def test_throttling_exception_with_retry_after():
     assert (problem.kind, problem.code, problem.request_id) == ("throttled", "Throttling.User", REQUEST_ID)
 
 
-def test_instance_and_region_are_named_for_a_missing_instance():
-    message = describe(sdk_error("NotExists.InstanceId"), instance="ccc-prod", region="cn-beijing").message
-    assert "`ccc-prod`" in message and "cn-beijing" in message
+def test_instance_endpoint_and_region_are_named_for_a_missing_instance():
+    message = describe(sdk_error("NotExists.InstanceId"), instance="ccc-prod", region="cn-beijing", endpoint="ccc.aliyuncs.com").message
+    assert "`ccc-prod`" in message and "cn-beijing" in message and "ccc.aliyuncs.com" in message
 
 
 def test_permission_messages_name_the_instance():

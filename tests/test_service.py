@@ -485,10 +485,10 @@ def test_unknown_access_key(make_service):
     assert (problem.kind, problem.code) == ("auth", "InvalidAccessKeyId.NotFound")
 
 
-def test_unknown_instance(make_service):
+def test_unknown_instance_names_the_endpoint_asked(ccc_server, make_service):
     problem = failure(make_service(CCC_REGION_ID="cn-hangzhou"), Query("ccc-nowhere"))
     assert (problem.kind, problem.code) == ("config", "NotExists.InstanceId")
-    assert "`ccc-nowhere`" in problem.message and "cn-hangzhou" in problem.message
+    assert "`ccc-nowhere`" in problem.message and "cn-hangzhou" in problem.message and ccc_server.endpoint in problem.message
 
 
 def test_errors_are_not_cached(ccc_server, service):
