@@ -24,8 +24,9 @@ from bot.formatters import notice_message
 from bot.replies import reply
 
 # gunicorn's graceful_timeout (30 s, bot.gunicorn_config) must cover a stopping worker's whole exit: its kept-alive
-# connections (2 s at most), the drain, and the replies to the work cut off.
-DRAIN_SECONDS = 15
+# connections (2 s at most), the drain, and the replies to the work cut off. The drain outlasts one lookup from a CCC
+# that hangs, at the default timeouts (3 attempts of a 5 s read, 2 s at most between them): a walk is what it cuts off.
+DRAIN_SECONDS = 20
 CUT_OFF_REPLY_SECONDS = 5
 logger = logging.getLogger(__name__)
 
