@@ -176,23 +176,25 @@ class Listeners:
 
         `in_place` (a click): the notes and the summary replace the message clicked. A command's reply cannot be
         replaced, so there a long count gets one note and the summary follows it as a new message."""
-        with long_tasks.running("summary", who, respond, query, started) as task:
-            def post_progress(done: int, total: int) -> None:
-                if not task.answered:  # after a stop's "restarting" reply, a note would look like work going on
-                    note = progress_message(query, done, total, follows=not in_place)
-                    reply(respond, "summary", who, note, response_type="ephemeral", replace_original=in_place)
+        task = long_tasks.start("summary", who, respond, query, started)
 
-            notes = ProgressNotes(post_progress, limit=2 if in_place else 1)
-            problem, summary = None, None
-            try:
-                summary = self.count(query, started, notes)
-                message = summary_message(summary)
-            except Exception as error:
-                problem, message = failure(error, who, "summary", "count the numbers")
-                if in_place and notes.posted:  # the list is gone: the problem takes its place, with the way back
-                    message = with_back_button(message, query)
-            if not task.claim():  # a stop has answered already
+        def post_progress(done: int, total: int) -> None:
+            if task.answered:  # a stop has said the bot is restarting: a note now would say the work goes on
                 return
+            note = progress_message(query, done, total, follows=not in_place)
+            reply(respond, "summary", who, note, response_type="ephemeral", replace_original=in_place)
+
+        notes = ProgressNotes(post_progress, limit=2 if in_place else 1)
+        problem, summary = None, None
+        try:
+            summary = self.count(query, started, notes)
+            message = summary_message(summary)
+        except Exception as error:
+            problem, message = failure(error, who, "summary", "count the numbers")
+            if in_place and notes.posted:  # the list is gone: the problem takes its place, with the way back
+                message = with_back_button(message, query)
+        if not long_tasks.finish(task):  # a stop has answered already
+            return
         # in place of the list or the note, except a problem before any note: that goes beside the list, which stays
         replace = in_place and (problem is None or bool(notes.posted))
         reply(respond, "summary", who, message, response_type="ephemeral", replace_original=replace)
@@ -207,16 +209,16 @@ class Listeners:
         query = self._query_from(who, action, respond, "summary-share")
         if query is None:
             return
-        with long_tasks.running("summary-share", who, respond, query, started) as task:
-            problem, summary = None, None
-            try:
-                summary = self.count(query, started)
-                message = summary_message(self.access.shared_summary(summary), shared_by=who.user or "someone",
-                                          mask=self.access.shared_number)
-            except Exception as error:
-                problem, message = failure(error, who, "summary-share", "count the numbers")
-            if not task.claim():  # a stop has answered already
-                return
+        task = long_tasks.start("summary-share", who, respond, query, started)
+        problem, summary = None, None
+        try:
+            summary = self.count(query, started)
+            message = summary_message(self.access.shared_summary(summary), shared_by=who.user or "someone",
+                                      mask=self.access.shared_number)
+        except Exception as error:
+            problem, message = failure(error, who, "summary-share", "count the numbers")
+        if not long_tasks.finish(task):  # a stop has answered already
+            return
         shared = problem is None
         reply(respond, "summary-share", who, message, response_type="in_channel" if shared else "ephemeral",
               replace_original=False)
@@ -242,18 +244,18 @@ class Listeners:
         query = self._query_from(who, action, respond, "export")
         if query is None:
             return
-        with long_tasks.running("export", who, respond, query, started) as task:
-            outcome, problem, results = "ok", None, None
-            try:
-                searched, numbers = self.walk(query, started)
-                results = len(numbers)
-                name = upload_csv(client, who.user, query, numbers)
-                message = notice_message(export_note(name, results, searched))
-            except Exception as error:
-                problem, message = failure(error, who, "export", "send you the file", export_advice)
-                outcome = "error"
-            if not task.claim():  # a stop has answered already
-                return
+        task = long_tasks.start("export", who, respond, query, started)
+        outcome, problem, results = "ok", None, None
+        try:
+            searched, numbers = self.walk(query, started)
+            results = len(numbers)
+            name = upload_csv(client, who.user, query, numbers)
+            message = notice_message(export_note(name, results, searched))
+        except Exception as error:
+            problem, message = failure(error, who, "export", "send you the file", export_advice)
+            outcome = "error"
+        if not long_tasks.finish(task):  # a stop has answered already
+            return
         reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
         audit.record("export", who, outcome, query=query, problem=problem, results=results,
                      latency_ms=_ms_since(started))

@@ -9,9 +9,8 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -61,16 +60,18 @@ class LongTasks:
         self._lock = threading.Lock()
         self._running: set[LongTask] = set()
 
-    @contextmanager
-    def running(self, event: str, who: Who, respond: Respond, query: Query, started: float) -> Iterator[LongTask]:
+    def start(self, event: str, who: Who, respond: Respond, query: Query, started: float) -> LongTask:
+        """A task now running; `finish` it before its answer. One never finished (a bug) is answered by a stop."""
         task = LongTask(event, who, respond, query, started)
         with self._lock:
             self._running.add(task)
-        try:
-            yield task
-        finally:
-            with self._lock:
-                self._running.discard(task)
+        return task
+
+    def finish(self, task: LongTask) -> bool:
+        """The task's work is done: True when it is its to answer, False when a stop has answered already."""
+        with self._lock:
+            self._running.discard(task)
+        return task.claim()
 
     def claim_all(self) -> list[LongTask]:
         """The tasks still running that nobody has answered yet, now the stop's to answer."""

@@ -26,18 +26,17 @@ WHO = Who("U0ALICE", "C0CHANNEL")
 
 def test_a_task_is_answered_by_whoever_claims_it_first_and_only_by_that_one() -> None:
     tasks = LongTasks()
-    with tasks.running("summary", WHO, Respond(response_url=None), Query("ccc-test"), 0.0) as task:
-        assert tasks.claim_all() == [task]  # the stop answers it
-        assert not task.claim()  # so the work, when it ends, does not
-        assert tasks.claim_all() == []  # nor does a second look by the stop
+    task = tasks.start("summary", WHO, Respond(response_url=None), Query("ccc-test"), 0.0)
+    assert tasks.claim_all() == [task]  # the stop answers it
+    assert not tasks.finish(task)  # so the work, when it ends, does not
+    assert tasks.claim_all() == []  # nor does a second look by the stop
 
 
 def test_a_task_the_work_has_answered_is_not_answered_by_the_stop() -> None:
     tasks = LongTasks()
-    with tasks.running("export", WHO, Respond(response_url=None), Query("ccc-test"), 0.0) as task:
-        assert task.claim()
-        assert tasks.claim_all() == []
-    assert tasks.claim_all() == []  # and a finished task is gone
+    task = tasks.start("export", WHO, Respond(response_url=None), Query("ccc-test"), 0.0)
+    assert tasks.finish(task)
+    assert tasks.claim_all() == []
 
 
 def test_the_drain_waits_for_work_that_ends_and_counts_the_work_that_does_not() -> None:
