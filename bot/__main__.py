@@ -84,7 +84,7 @@ def _socket_mode(settings: Settings) -> int:
         stop.wait()
     logger.info("stopping: no new events; finishing the replies still in progress")
     handler.close()  # no reconnecting from here on; waits for the events being acked
-    finish_in_flight(app)  # the lookups behind those acks
+    finish_in_flight(app)  # the lookups behind those acks, for a bounded time (bot.stopping)
     logger.info("stopped")
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from slack_bolt import App
@@ -20,6 +19,7 @@ from bot.config import Settings
 from bot.credentials import CredentialClient, NoCredentials, credential_source, default_chain
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.service import NumberService, build_client
+from bot.stopping import ListenerPool, finish_or_cut_off
 from bot.verification import LoggedRequestVerification
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ def _bolt_app(settings: Settings) -> App:
         request_verification_enabled=False,
         before_authorize=LoggedRequestVerification(settings.slack_signing_secret),
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="numbers"),
+        listener_executor=ListenerPool(max_workers=settings.listener_threads, thread_name_prefix="numbers"),
     )
 
 
@@ -111,8 +111,9 @@ def freeze_startup_objects() -> None:
 
 
 def finish_in_flight(app: App) -> None:
-    """Wait for the lookups of requests already acked: their replies go out after the ack (bolt lazy listeners)."""
-    app.listener_runner.listener_executor.shutdown(wait=True)
+    """Wait, a bounded time, for the lookups of requests already acked: their replies go out after the ack (bolt lazy
+    listeners). A summary or export cut off is told the bot is restarting, and the process exits (see bot.stopping)."""
+    finish_or_cut_off(app.listener_runner.listener_executor)
 
 
 def configure_logging(settings: Settings) -> None:

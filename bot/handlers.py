@@ -61,12 +61,14 @@ from bot.page import Page, PhoneNumber
 from bot.progress import ProgressNotes
 from bot.replies import failure, reply, try_again
 from bot.service import LookupFailed, NumberService
+from bot.stopping import long_tasks
 from bot.summary import Summary, summarize
 from bot.summary_message import progress_message, summary_message, with_back_button
 
 COMMAND = "/numbers"
-# A summary's result must reach its response_url within Slack's 30 minutes; a walk that takes longer gives up.
-SUMMARY_TIME_LIMIT_SECONDS = 25 * 60
+# A summary's or an export's answer must reach its response_url within Slack's 30 minutes; a walk that takes longer
+# gives up.
+WALK_TIME_LIMIT_SECONDS = 25 * 60
 logger = logging.getLogger(__name__)
 
 
@@ -174,7 +176,11 @@ class Listeners:
 
         `in_place` (a click): the notes and the summary replace the message clicked. A command's reply cannot be
         replaced, so there a long count gets one note and the summary follows it as a new message."""
+        task = long_tasks.start("summary", who, respond, query, started)
+
         def post_progress(done: int, total: int) -> None:
+            if task.answered:  # a stop has said the bot is restarting: a note now would say the work goes on
+                return
             note = progress_message(query, done, total, follows=not in_place)
             reply(respond, "summary", who, note, response_type="ephemeral", replace_original=in_place)
 
@@ -187,6 +193,8 @@ class Listeners:
             problem, message = failure(error, who, "summary", "count the numbers")
             if in_place and notes.posted:  # the list is gone: the problem takes its place, with the way back
                 message = with_back_button(message, query)
+        if not long_tasks.finish(task):  # a stop has answered already
+            return
         # in place of the list or the note, except a problem before any note: that goes beside the list, which stays
         replace = in_place and (problem is None or bool(notes.posted))
         reply(respond, "summary", who, message, response_type="ephemeral", replace_original=replace)
@@ -201,6 +209,7 @@ class Listeners:
         query = self._query_from(who, action, respond, "summary-share")
         if query is None:
             return
+        task = long_tasks.start("summary-share", who, respond, query, started)
         problem, summary = None, None
         try:
             summary = self.count(query, started)
@@ -208,6 +217,8 @@ class Listeners:
                                       mask=self.access.shared_number)
         except Exception as error:
             problem, message = failure(error, who, "summary-share", "count the numbers")
+        if not long_tasks.finish(task):  # a stop has answered already
+            return
         shared = problem is None
         reply(respond, "summary-share", who, message, response_type="in_channel" if shared else "ephemeral",
               replace_original=False)
@@ -217,8 +228,12 @@ class Listeners:
     def count(self, query: Query, started: float, progress: ProgressNotes | None = None) -> Summary:
         """The summary of every match of `query`; LookupFailed when CCC fails, or is too slow for the answer to reach
         the response_url within Slack's 30 minutes of the request `started` (time.monotonic())."""
-        searched, numbers = self.service.all_numbers(query, progress, deadline=started + SUMMARY_TIME_LIMIT_SECONDS)
-        return summarize(query, searched, numbers)
+        return summarize(query, *self.walk(query, started, progress))
+
+    def walk(self, query: Query, started: float, progress: ProgressNotes | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
+        """CCC's count and every match of `query` (see NumberService.all_numbers), read by WALK_TIME_LIMIT_SECONDS after
+        the request `started` (time.monotonic()), or LookupFailed."""
+        return self.service.all_numbers(query, progress, deadline=started + WALK_TIME_LIMIT_SECONDS)
 
     def on_export_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         """Every match as a CSV file in the clicker's DM with the bot, then one private word where they clicked.
@@ -229,15 +244,18 @@ class Listeners:
         query = self._query_from(who, action, respond, "export")
         if query is None:
             return
+        task = long_tasks.start("export", who, respond, query, started)
         outcome, problem, results = "ok", None, None
         try:
-            searched, numbers = self.service.all_numbers(query)
+            searched, numbers = self.walk(query, started)
             results = len(numbers)
             name = upload_csv(client, who.user, query, numbers)
             message = notice_message(export_note(name, results, searched))
         except Exception as error:
             problem, message = failure(error, who, "export", "send you the file", export_advice)
             outcome = "error"
+        if not long_tasks.finish(task):  # a stop has answered already
+            return
         reply(respond, "export", who, message, response_type="ephemeral", replace_original=False)
         audit.record("export", who, outcome, query=query, problem=problem, results=results,
                      latency_ms=_ms_since(started))

@@ -21,6 +21,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import SocketModeClient
 
+from bot.stopping import exit_at_once
+
 logger = logging.getLogger(__name__)
 CONNECTED = "connected to Slack in Socket Mode"
 RETRY_SECONDS = 10  # bolt's ping interval: how often slack_sdk checks the connection and reconnects
@@ -130,10 +132,16 @@ class SocketMode(SocketModeHandler):
 
 
 def stop_on_signal() -> threading.Event:
-    """An event that SIGTERM or SIGINT (Ctrl-C) sets."""
+    """An event that the first SIGTERM or SIGINT (Ctrl-C) sets; a second one of either exits at once."""
     stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():
+            exit_at_once(signal.Signals(signum).name, 128 + signum)
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     return stop
 
 
