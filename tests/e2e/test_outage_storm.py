@@ -3,6 +3,7 @@ help that never waits on CCC. Through the signed HTTP path, against a bot of one
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -46,3 +47,15 @@ def test_help_never_waits_on_a_hanging_ccc(alice: SlackClient, ccc: CccServer) -
     ccc.fail_next("hang", 5)
     reply = alice.run("help", reply_timeout=3)  # was: it fetched examples, ~17 s on a hanging CCC
     assert "/numbers" in reply.text and ccc.calls == calls
+
+
+def test_help_shows_live_examples_once_a_lookup_has_cached_them(alice: SlackClient, ccc: CccServer) -> None:
+    first_page = ccc.instances["ccc-test"][:100]
+    group = Counter(g["DisplayName"] for n in first_page for g in n["SkillGroups"]).most_common(1)[0][0]
+    alice.run("page 2")  # the default instance's first API page, unfiltered
+    calls = ccc.calls
+    reply = alice.run("help")
+    assert "province:" in reply.text and "group:" in reply.text and "tag:" in reply.text
+    assert "`/numbers 0833 province:四川`" in reply.text
+    assert f"group:{group}" in reply.text or f'group:\\"{group}\\"' in reply.text
+    assert ccc.calls == calls
