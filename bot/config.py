@@ -49,6 +49,7 @@ class Settings:
     rows_per_page: int = 10
     cache_ttl_seconds: int = 60
     cache_max_entries: int = 1000
+    error_cache_seconds: float = 5.0  # a failed CCC call is the answer to identical lookups for this long
     connect_timeout_seconds: float = 3.0
     read_timeout_seconds: float = 5.0
     max_attempts: int = 3
@@ -115,6 +116,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         rows_per_page=_parse(env, "NUMBERS_ROWS_PER_PAGE", _int_between(1, MAX_ROWS_PER_PAGE), 10),
         cache_ttl_seconds=_parse(env, "NUMBERS_CACHE_TTL_SECONDS", _int_between(0, 86400), 60),
         cache_max_entries=_parse(env, "NUMBERS_CACHE_MAX_ENTRIES", _cache_entries, 1000),
+        error_cache_seconds=_parse(env, "NUMBERS_ERROR_CACHE_SECONDS", _float_between(0, 300), 5.0),
         connect_timeout_seconds=_parse(env, "CCC_CONNECT_TIMEOUT_SECONDS", _float_between(0.1, 60), 3.0),
         read_timeout_seconds=_parse(env, "CCC_READ_TIMEOUT_SECONDS", _float_between(0.1, 120), 5.0),
         max_attempts=_parse(env, "CCC_MAX_ATTEMPTS", _int_between(1, 10), 3),

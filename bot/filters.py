@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 MAX_REACHABLE = 10_000  # ListPhoneNumbers: PageNumber and PageSize are both capped at 100
 MAX_PATTERN_LENGTH = 32
@@ -46,6 +47,25 @@ TAG_SEPARATORS = re.compile(r"[\s,，;；|、]+")
 VOCABULARY = (*USAGE_ALIASES, *ACTIVE_ALIASES, "help", "summary", "page", "instance:", *(f"{name}:" for name in ROW_FILTERS))
 
 
+ANCHOR_SIDES = ("after", "before")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The number the user saw next to a page: a Next button's page comes right `after` it, a Prev button's page
+    right `before` it. Only a digest of the number, so a button stays short whatever CCC's numbers look like."""
+
+    side: str  # one of ANCHOR_SIDES
+    digest: str
+
+    def names(self, number: str) -> bool:
+        return number_digest(number) == self.digest
+
+
+def number_digest(number: str) -> str:
+    return hashlib.sha256(number.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Query:
     """One lookup: the API filters, the instance, and which page of the bot's rows."""
@@ -56,9 +76,14 @@ class Query:
     active: bool | None = None
     page: int = 1
     row_filters: tuple[tuple[str, str], ...] = ()  # (ROW_FILTERS name, value), in ROW_FILTERS order
+    # Which number the page must be next to (Prev/Next): how the service tells that the rows moved under the user
+    anchor: Anchor | None = field(default=None, compare=False)
 
     def at_page(self, page: int) -> Query:
-        return replace(self, page=page)
+        return replace(self, page=page, anchor=None)
+
+    def next_to(self, side: str, number: str) -> Query:
+        return replace(self, anchor=Anchor(side, number_digest(number)))
 
     def describe(self, quote: Callable[[str], str] = str) -> str:
         """The filters in words, e.g. "matching 0833 · inbound · active"; "all numbers" when there are none.
@@ -157,20 +182,23 @@ def encode_value(query: Query) -> str:
     """The button value that carries the whole lookup, so any process can serve the next click."""
     data = {"i": query.instance_id, "q": query.pattern, "u": query.usage, "a": query.active, "p": query.page,
             "f": dict(query.row_filters)}
+    versioned = {"v": 3, **data, "n": [query.anchor.side, query.anchor.digest]} if query.anchor else {"v": 2, **data}
     # ensure_ascii=False: a CJK value costs one character of Slack's 2,000, not six. A lone surrogate, which UTF-8
     # cannot carry, becomes the JSON escape \udXXX that reads back as the same character.
-    text = json.dumps({"v": 2, **data}, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(versioned, separators=(",", ":"), ensure_ascii=False)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-VALUE_KEYS = {1: {"v", "i", "q", "u", "a", "p"}, 2: {"v", "i", "q", "u", "a", "p", "f"}}  # version -> keys
+VALUE_KEYS = {1: {"v", "i", "q", "u", "a", "p"}, 2: {"v", "i", "q", "u", "a", "p", "f"},  # version -> keys
+              3: {"v", "i", "q", "u", "a", "p", "f", "n"}}
+ANCHOR_DIGEST = re.compile(r"[0-9a-f]{16}")
 DAMAGED = "That button's data is damaged; run the command again."
 
 
 def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: int) -> Query:
     """Check a button value that came back from Slack and rebuild its Query; QueryError when it is not ours.
 
-    Version 1 (before the row filters) is still read, for buttons already posted."""
+    Versions 1 (before the row filters) and 2 (before the anchor) are still read, for buttons already posted."""
     if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH:
         raise QueryError("That button is not one this bot made.")
     try:
@@ -187,10 +215,22 @@ def decode_value(value: object, *, allowed_instances: Sequence[str], max_page: i
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise QueryError(DAMAGED)
     row_filters = _decoded_row_filters(data.get("f", {}))
+    anchor = _decoded_anchor(data.get("n"))
     _instance(instance, allowed_instances)
     if not 1 <= page <= max_page:
         raise QueryError(f"That button points at page {page}, outside 1-{max_page}; run the command again.")
-    return Query(instance_id=instance, pattern=pattern, usage=usage, active=active, page=page, row_filters=row_filters)
+    return Query(instance_id=instance, pattern=pattern, usage=usage, active=active, page=page, row_filters=row_filters,
+                 anchor=anchor)
+
+
+def _decoded_anchor(raw: object) -> Anchor | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) != 2 or raw[0] not in ANCHOR_SIDES:
+        raise QueryError(DAMAGED)
+    if not isinstance(raw[1], str) or not ANCHOR_DIGEST.fullmatch(raw[1]):
+        raise QueryError(DAMAGED)
+    return Anchor(raw[0], raw[1])
 
 
 def _decoded_row_filters(raw: object) -> tuple[tuple[str, str], ...]:

@@ -53,6 +53,9 @@ SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
 SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a UTF-16 pair, alone: JSON can carry it, UTF-8 cannot
 Message = dict[str, Any]
+# A Prev/Next page whose neighbour is no longer the number the user saw next to it, even when read afresh
+MOVED_NOTE = ("Numbers were added to or removed from CCC since the previous page, so this page may repeat or skip a few. "
+              "Run the command again for a fresh list.")
 Text, TextStyle = RichTextElementParts.Text, RichTextElementParts.TextStyle
 Emoji, Date = RichTextElementParts.Emoji, RichTextElementParts.Date
 
@@ -111,6 +114,8 @@ def page_message(page: Page, *, shared_by: str | None = None) -> Message:
     blocks: list[Block] = [section(title), context(escape(summary_line(page)))]
     if page.clamped:
         blocks.append(context(f"There is no page {page.requested_page:,}; this is the last one."))
+    if page.moved:
+        blocks.append(context(MOVED_NOTE))
     if page.truncated:
         blocks.append(section(f":warning: {truncation_note(page)}"))
     if not page.numbers:
@@ -277,10 +282,13 @@ def _buttons(page: Page) -> list[Block]:
     if not page.numbers:
         return []
     buttons = []
+    # each carries the number it must land next to, so the service can tell when the rows moved in between
     if page.has_prev:
-        buttons.append(ButtonElement(text="◀ Prev", action_id=ACTION_PREV, value=encode_value(page.query.at_page(page.query.page - 1))))
+        prev = page.query.at_page(page.query.page - 1).next_to("before", page.numbers[0].number)
+        buttons.append(ButtonElement(text="◀ Prev", action_id=ACTION_PREV, value=encode_value(prev)))
     if page.has_next:
-        buttons.append(ButtonElement(text="Next ▶", action_id=ACTION_NEXT, value=encode_value(page.query.at_page(page.query.page + 1))))
+        following = page.query.at_page(page.query.page + 1).next_to("after", page.numbers[-1].number)
+        buttons.append(ButtonElement(text="Next ▶", action_id=ACTION_NEXT, value=encode_value(following)))
     buttons.append(ButtonElement(text="Share in channel", action_id=ACTION_SHARE, value=encode_value(page.query)))
     buttons.append(ButtonElement(text="Export CSV", action_id=ACTION_EXPORT, value=encode_value(page.query)))
     buttons.append(ButtonElement(text="Summary", action_id=ACTION_SUMMARY, value=encode_value(page.query.at_page(1))))

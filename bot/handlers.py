@@ -60,7 +60,7 @@ from bot.formatters import (
 from bot.page import Page, PhoneNumber
 from bot.progress import ProgressNotes
 from bot.replies import failure, reply, try_again
-from bot.service import LookupFailed, NumberService
+from bot.service import LookupFailed, NumberService, Walk
 from bot.stopping import long_tasks
 from bot.summary import Summary, summarize
 from bot.summary_message import progress_message, summary_message, with_back_button
@@ -122,8 +122,7 @@ class Listeners:
             parsed = parse_command(text, default_instance=self.default_instance,
                                    allowed_instances=self.instances, max_page=self.max_page)
         except QueryError as e:
-            # an unknown word never calls CCC: its examples are live only if the help has fetched them already
-            hint = f" {closest_example(text, self.examples(fetch=False))}" if isinstance(e, UnknownWord) else ""
+            hint = f" {closest_example(text, self.examples())}" if isinstance(e, UnknownWord) else ""
             reply(respond, "command", who, notice_message(f"{e}{hint}"), response_type="ephemeral")
             audit.record("command", who, "invalid", text=text)
             return
@@ -228,12 +227,13 @@ class Listeners:
     def count(self, query: Query, started: float, progress: ProgressNotes | None = None) -> Summary:
         """The summary of every match of `query`; LookupFailed when CCC fails, or is too slow for the answer to reach
         the response_url within Slack's 30 minutes of the request `started` (time.monotonic())."""
-        return summarize(query, *self.walk(query, started, progress))
+        walk = self.walk(query, started, progress)
+        return summarize(query, walk.searched, walk.numbers, unsettled=walk.unsettled)
 
-    def walk(self, query: Query, started: float, progress: ProgressNotes | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
-        """CCC's count and every match of `query` (see NumberService.all_numbers), read by WALK_TIME_LIMIT_SECONDS after
-        the request `started` (time.monotonic()), or LookupFailed."""
-        return self.service.all_numbers(query, progress, deadline=started + WALK_TIME_LIMIT_SECONDS)
+    def walk(self, query: Query, started: float, progress: ProgressNotes | None = None) -> Walk:
+        """Every match of `query` (see NumberService.walk), read by WALK_TIME_LIMIT_SECONDS after the request `started`
+        (time.monotonic()), or LookupFailed."""
+        return self.service.walk(query, progress, deadline=started + WALK_TIME_LIMIT_SECONDS)
 
     def on_export_click(self, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         """Every match as a CSV file in the clicker's DM with the bot, then one private word where they clicked.
@@ -247,10 +247,10 @@ class Listeners:
         task = long_tasks.start("export", who, respond, query, started)
         outcome, problem, results = "ok", None, None
         try:
-            searched, numbers = self.walk(query, started)
-            results = len(numbers)
-            name = upload_csv(client, who.user, query, numbers)
-            message = notice_message(export_note(name, results, searched))
+            walk = self.walk(query, started)
+            results = len(walk.numbers)
+            name = upload_csv(client, who.user, query, walk.numbers)
+            message = notice_message(export_note(name, results, walk.searched, unsettled=walk.unsettled))
         except Exception as error:
             problem, message = failure(error, who, "export", "send you the file", export_advice)
             outcome = "error"
@@ -310,12 +310,10 @@ class Listeners:
             return "error", problem or update_problem
         return outcome, problem
 
-    def examples(self, fetch: bool = True) -> tuple[str, ...]:
-        """Example commands from the default instance's first API page (cached); static ones if CCC fails."""
-        try:
-            return help_examples(self.service.sample(self.default_instance, fetch=fetch))
-        except LookupFailed:
-            return help_examples(())
+    def examples(self) -> tuple[str, ...]:
+        """Example commands from the default instance's first API page when a lookup has cached it, else fixed ones:
+        help and the hint for an unknown word never wait on CCC."""
+        return help_examples(self.service.cached_sample(self.default_instance))
 
     def lookup(self, query: Query, shared_by: str | None = None) -> Answer:
         """The answer to a query: a page (masked for the channel when shared and so configured) or a problem. Never raises."""
@@ -381,10 +379,12 @@ def upload_csv(client: WebClient, user_id: str, query: Query, numbers: tuple[Pho
     return name
 
 
-def export_note(name: str, results: int, searched: int) -> str:
+def export_note(name: str, results: int, searched: int, *, unsettled: bool = False) -> str:
     note = f"Sent `{name}` ({results:,} number{'' if results == 1 else 's'}) to your DM with me."
     if searched > MAX_REACHABLE:
         note += f" CCC lists only the first {MAX_REACHABLE:,} of {searched:,}: add a filter to export the rest."
+    if unsettled:
+        note += " CCC changed while exporting; the file may be off by a few."
     return note
 
 

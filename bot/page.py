@@ -52,6 +52,7 @@ class Page:
     rows_per_page: int
     requested_page: int
     searched: int | None = None  # with row filters: CCC's count for the API filters, whose first 10,000 were searched
+    moved: bool = False  # rows moved in CCC since the page the user clicked Prev or Next on
 
     @property
     def reachable(self) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import threading
 import time
 import unicodedata
 import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -20,18 +19,20 @@ from alibabacloud_ccc20200701 import models as ccc_models
 from alibabacloud_ccc20200701.client import Client as CccClient
 from alibabacloud_credentials.client import Client as CredentialClient
 from alibabacloud_tea_openapi.utils_models import Config
-from cachetools import TTLCache, cached
 from darabonba.model import DaraModel
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
 
 from bot.config import Settings
 from bot.errors import TOO_SLOW, MalformedResponse, Problem, describe
-from bot.filters import MAX_REACHABLE, TAG_SEPARATORS, Query, max_page_for
+from bot.filters import MAX_REACHABLE, TAG_SEPARATORS, Anchor, Query, max_page_for
+from bot.flight import CallCounts, SharedCalls
 from bot.page import Page, PhoneNumber, SkillGroup, rows_window
 
 API_PAGE_SIZE = 100  # the API's maximum: fewest calls, and most Next clicks are cache hits
 WALK_THREADS = 4  # API pages fetched at once (for the whole process) while a row filter walks a result
+WALK_READS = 3  # readings of a whole result whose API pages disagree (CCC changing), before answering with the last
+PAGE_READS = 2  # readings of the API pages behind one page of rows that disagree
 RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError"]
 RETRIED_EXCEPTIONS = ["ServerException", "ThrottlingException", "RetryError"]  # RetryError: timeouts, refused
 # Any one CCC text is cut to this: more than a message shows, and the cache cannot fill with megabytes of one field.
@@ -149,17 +150,21 @@ def _proxy_address(proxy: str) -> str:
 
 
 class NumberService:
-    """Answers a Query with a Page, fetching API pages of 100 through a TTL cache shared by all threads."""
+    """Answers a Query with a Page, fetching API pages of 100 through a TTL cache shared by all threads.
+
+    CCC has no snapshot reads, so a result read page by page can change under the reader. What the service reads for
+    one answer must agree: every API page's TotalCount the same, and for Prev/Next the number beside the page the one
+    the user saw there. When it does not, the query's pages are dropped from the cache and read again, a bounded
+    number of times."""
 
     def __init__(self, client: CccClient, settings: Settings) -> None:
         self._client = client
         self._rows_per_page = settings.rows_per_page
         self._region = settings.region_id
         self._endpoint = sdk_endpoint(settings)
-        self._cache: TTLCache = TTLCache(maxsize=settings.cache_max_entries, ttl=settings.cache_ttl_seconds)
-        self._lock = threading.Condition()
-        # The condition makes concurrent misses on the same key wait for one fetch instead of each calling CCC.
-        self._fetch = cached(self._cache, key=_cache_key, condition=self._lock, info=True)(self._call_api)
+        self._calls: SharedCalls[PageKey, ApiPage, LookupFailed] = SharedCalls(
+            self._call_api, max_entries=settings.cache_max_entries, ttl=settings.cache_ttl_seconds,
+            failure_ttl=settings.error_cache_seconds, remembered=LookupFailed, again=lambda e: LookupFailed(e.problem))
         self._walkers = ThreadPoolExecutor(WALK_THREADS, thread_name_prefix="ccc-walk")
 
     def close(self) -> None:
@@ -170,57 +175,73 @@ class NumberService:
     def rows_per_page(self) -> int:
         return self._rows_per_page
 
-    def cache_info(self) -> Any:
-        return self._fetch.cache_info()
+    def cache_info(self) -> CallCounts:
+        return self._calls.counts
 
     def page(self, query: Query) -> Page:
         """The page `query.page` of the lookup; past the last page it answers with the last page."""
         if query.row_filters:
             return self._filtered_page(query)
         shown = query.at_page(min(query.page, max_page_for(self._rows_per_page)))
-        total, numbers = self._window(shown)
-        last_page = max(1, -(-min(total, MAX_REACHABLE) // self._rows_per_page))
+        window = self._window(shown, query.anchor)
+        last_page = max(1, -(-min(window.total, MAX_REACHABLE) // self._rows_per_page))
         if shown.page > last_page:
             shown = query.at_page(last_page)
-            total, numbers = self._window(shown)
-        return Page(shown, numbers, total, self._rows_per_page, requested_page=query.page)
+            window = self._window(shown, None)
+        return Page(shown, window.numbers, window.total, self._rows_per_page, requested_page=query.page, moved=window.moved)
 
-    def sample(self, instance_id: str, *, fetch: bool = True) -> tuple[PhoneNumber, ...]:
-        """The first API page of an instance (cached), for examples; with fetch=False only what the cache holds."""
-        query = Query(instance_id)
-        if fetch:
-            return self._fetch(query, 1).numbers
-        with self._lock:  # a TTLCache is not safe to read while another thread writes it
-            found = self._cache.get(_cache_key(query, 1))
+    def cached_sample(self, instance_id: str) -> tuple[PhoneNumber, ...]:
+        """The first API page of an instance if the cache holds it, for examples; never calls CCC."""
+        found = self._calls.peek(_cache_key(Query(instance_id), 1))
         return found.numbers if found else ()
 
     def cached_number(self, instance_id: str, number: str) -> PhoneNumber | None:
         """`number` of `instance_id` as the latest cached API page that holds it has it, whatever query fetched that page;
         None when no cached page holds it. Never calls CCC."""
-        with self._lock:  # a TTLCache is not safe to read while another thread writes it
-            api_pages = [api_page for key, api_page in self._cache.items() if key[0] == instance_id]
+        api_pages = [api_page for key, api_page in self._calls.values() if key[0] == instance_id]
         found = (row for api_page in reversed(api_pages) for row in api_page.numbers if row.number == number)
         return next(found, None)
 
     def _filtered_page(self, query: Query) -> Page:
-        api_total, matches = self.all_numbers(query)
+        walk = self.walk(query)
+        matches = walk.numbers
         last_page = max(1, -(-len(matches) // self._rows_per_page))
         shown = query.at_page(min(query.page, last_page))
         start = (shown.page - 1) * self._rows_per_page
-        return Page(shown, matches[start:start + self._rows_per_page], len(matches), self._rows_per_page,
-                    requested_page=query.page, searched=api_total)
+        rows = matches[start:start + self._rows_per_page]
+        # the walk is one consistent reading: a neighbour that is not the one the user saw means CCC changed
+        moved = query.anchor is not None and shown.page == query.page and not _next_to(
+            query.anchor, matches[:start], rows, matches[start + self._rows_per_page:])
+        return Page(shown, rows, len(matches), self._rows_per_page, requested_page=query.page, searched=walk.searched,
+                    moved=moved)
 
     def all_numbers(self, query: Query, progress: Progress | None = None,
                     deadline: float | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
-        """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep.
+        """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep."""
+        walk = self.walk(query, progress, deadline)
+        return walk.searched, walk.numbers
 
-        Walks every API page of the result through the cache, whatever page `query` is on, calling
-        `progress(rows read, rows to read)` after each. LookupFailed when the walk is not done by `deadline`
-        (a time.monotonic() time)."""
+    def walk(self, query: Query, progress: Progress | None = None, deadline: float | None = None) -> Walk:
+        """Every row of the result (the first 10,000 at most) that the row filters keep, each number once.
+
+        Reads every API page of the result through the cache, whatever page `query` is on, calling
+        `progress(rows read, rows to read)` after each; reads them again (WALK_READS times at most) while their
+        TotalCounts disagree. LookupFailed when the walk is not done by `deadline` (a time.monotonic() time)."""
+        for reading in range(1, WALK_READS + 1):
+            api_pages = self._read_every_page(query, progress or _no_progress, deadline)
+            settled = _settled(api_pages)
+            if settled:
+                break
+            logger.warning("CCC's count for %s changed while reading it (%s); reading %s", query,
+                           _totals(api_pages), "it again" if reading < WALK_READS else "no more")
+            self._forget(query)
+        rows = _once_each(number for api_page in api_pages for number in api_page.numbers)
+        return Walk(api_pages[0].total, tuple(n for n in rows if matches(n, query.row_filters)), unsettled=not settled)
+
+    def _read_every_page(self, query: Query, report: Progress, deadline: float | None) -> list[ApiPage]:
         first = self._fetch(query, 1)
         reachable = min(first.total, MAX_REACHABLE)
         last = -(-reachable // API_PAGE_SIZE)
-        report = progress or _no_progress
         report(min(API_PAGE_SIZE, reachable), reachable)
         api_pages = [first]
         try:
@@ -230,8 +251,7 @@ class NumberService:
         except TimeoutError:
             logger.warning("gave up walking %s at its deadline with %d of %d API pages read", query, len(api_pages), last)
             raise LookupFailed(Problem(*TOO_SLOW)) from None
-        rows = [number for api_page in api_pages for number in api_page.numbers]
-        return first.total, tuple(number for number in rows if matches(number, query.row_filters))
+        return api_pages
 
     def _walk(self, query: Query, api_pages: range, deadline: float | None) -> Iterator[ApiPage]:
         """The API pages `api_pages` of `query`, in order. Each walk keeps at most WALK_THREADS fetches queued, so
@@ -249,16 +269,42 @@ class NumberService:
             for future in pending:
                 future.cancel()
 
-    def _window(self, query: Query) -> tuple[int, tuple[PhoneNumber, ...]]:
-        start, count, api_pages = rows_window(query.page, self._rows_per_page, API_PAGE_SIZE)
-        fetched = [self._fetch(query, api_pages[0])]
-        # the last page of a result may reach past its end: skip API pages that cannot hold a row
-        fetched += [self._fetch(query, n) for n in api_pages[1:] if (n - 1) * API_PAGE_SIZE < fetched[0].total]
-        rows = [row for api_page in fetched for row in api_page.rows]
-        offset = start - (api_pages[0] - 1) * API_PAGE_SIZE
-        return fetched[0].total, tuple(row for row in rows[offset:offset + count] if row is not None)
+    def _window(self, query: Query, anchor: Anchor | None) -> Window:
+        """The rows of `query.page`, from API pages that agree, and beside the number `anchor` names when there is one."""
+        start, count, _ = rows_window(query.page, self._rows_per_page, API_PAGE_SIZE)
+        before = 1 if anchor is not None and anchor.side == "after" and start > 0 else 0  # the row before the page, to check
+        after = 1 if anchor is not None and anchor.side == "before" else 0
+        for reading in range(1, PAGE_READS + 1):
+            api_pages, rows = self._rows(query, start - before, start + count + after)
+            settled = _settled(api_pages) and (anchor is None or _next_to(anchor, rows[:before], rows[before:before + count],
+                                                                           rows[before + count:]))
+            if settled:
+                break
+            logger.info("%s moved since the page beside it was read (%s); reading %s", query, _totals(api_pages),
+                        "it again" if reading < PAGE_READS else "no more")
+            self._forget(query)
+        shown = tuple(row for row in rows[before:before + count] if row is not None)
+        return Window(api_pages[0].total, shown, moved=not settled)
 
-    def _call_api(self, query: Query, api_page: int) -> ApiPage:
+    def _rows(self, query: Query, first: int, end: int) -> tuple[list[ApiPage], list[PhoneNumber | None]]:
+        """The API pages that hold rows `first`..`end - 1` (0-based; fewer past the end of the result) and those rows."""
+        numbers = range(first // API_PAGE_SIZE + 1, (end - 1) // API_PAGE_SIZE + 2)
+        head = self._fetch(query, numbers[0])
+        # the last page of a result may reach past its end: skip API pages that cannot hold a row
+        api_pages = [head, *(self._fetch(query, n) for n in numbers[1:] if (n - 1) * API_PAGE_SIZE < head.total)]
+        offset = first - (numbers[0] - 1) * API_PAGE_SIZE
+        return api_pages, [row for api_page in api_pages for row in api_page.rows][offset:offset + end - first]
+
+    def _fetch(self, query: Query, api_page: int) -> ApiPage:
+        return self._calls.get(_cache_key(query, api_page))
+
+    def _forget(self, query: Query) -> None:
+        """Drop every API page of `query`'s API filters from the cache (100 at most: no scan of the cache)."""
+        self._calls.drop(_cache_key(query, number) for number in range(1, MAX_REACHABLE // API_PAGE_SIZE + 1))
+
+    def _call_api(self, key: PageKey) -> ApiPage:
+        instance_id, pattern, usage, active, api_page = key
+        query = Query(instance_id, pattern, usage, active)
         request = list_request(query, api_page)
         try:
             response = self._client.list_phone_numbers_with_options(request, RuntimeOptions())
@@ -278,6 +324,47 @@ class NumberService:
             logger.warning("ListPhoneNumbers page %d of %s: %d of %d items have no Number and are not shown",
                            api_page, query.instance_id, len(found.rows) - len(found.numbers), len(found.rows))
         return found
+
+
+@dataclass(frozen=True)
+class Walk:
+    searched: int  # CCC's count for the API filters
+    numbers: tuple[PhoneNumber, ...]  # the rows the row filters keep, each number once
+    unsettled: bool = False  # CCC kept changing while it was read: the figures may be off by a few
+
+
+@dataclass(frozen=True)
+class Window:
+    total: int
+    numbers: tuple[PhoneNumber, ...]
+    moved: bool = False  # even read afresh, the page is not beside the number the user saw there
+
+
+def _once_each(numbers: Iterable[PhoneNumber]) -> tuple[PhoneNumber, ...]:
+    """Each number at its first place: a row that moved to a later API page while they were read is not shown twice."""
+    first: dict[str, PhoneNumber] = {}
+    for number in numbers:
+        first.setdefault(number.number, number)
+    return tuple(first.values())
+
+
+def _settled(api_pages: Sequence[ApiPage]) -> bool:
+    return len({api_page.total for api_page in api_pages}) == 1
+
+
+def _totals(api_pages: Sequence[ApiPage]) -> str:
+    return "TotalCount " + ", ".join(str(api_page.total) for api_page in api_pages)
+
+
+def _next_to(anchor: Anchor, before: Sequence[PhoneNumber | None], page: Sequence[PhoneNumber | None],
+             after: Sequence[PhoneNumber | None]) -> bool:
+    """Whether the rows of a page sit where `anchor` says: right after (or right before) the number it names.
+
+    An item without a Number beside the page cannot tell, and counts as in place."""
+    if not page:
+        return False
+    neighbour = before[-1:] if anchor.side == "after" else after[:1]
+    return bool(neighbour) and (neighbour[0] is None or anchor.names(neighbour[0].number))
 
 
 def matches(number: PhoneNumber, row_filters: Sequence[tuple[str, str]]) -> bool:
@@ -323,7 +410,10 @@ def list_request(query: Query, page_number: int, page_size: int = API_PAGE_SIZE)
     )
 
 
-def _cache_key(query: Query, api_page: int) -> tuple:
+PageKey = tuple[str, str, str | None, bool | None, int]  # the API filters and an API page number
+
+
+def _cache_key(query: Query, api_page: int) -> PageKey:
     return (query.instance_id, query.pattern, query.usage, query.active, api_page)  # the instance first: cached_number
 
 

@@ -36,6 +36,7 @@ class Summary:
     searched: int  # CCC's count for the API filters (pattern, usage, state)
     tallies: tuple[Tally, ...]
     attention: tuple[Attention, ...]
+    unsettled: bool = False  # CCC kept changing while the numbers were read
 
     @property
     def truncated(self) -> bool:
@@ -52,8 +53,9 @@ CHECKS: tuple[tuple[str, Callable[[PhoneNumber], bool]], ...] = (
 )
 
 
-def summarize(query: Query, searched: int, numbers: Iterable[PhoneNumber]) -> Summary:
-    """The summary of `numbers`, the matches of `query` among the `searched` numbers of its API filters."""
+def summarize(query: Query, searched: int, numbers: Iterable[PhoneNumber], *, unsettled: bool = False) -> Summary:
+    """The summary of `numbers`, the matches of `query` among the `searched` numbers of its API filters; `unsettled`:
+    CCC kept changing while they were read."""
     numbers = tuple(numbers)
     tallies = (
         _tally("Usage", (n.usage or "usage unknown" for n in numbers)),
@@ -63,7 +65,7 @@ def summarize(query: Query, searched: int, numbers: Iterable[PhoneNumber]) -> Su
         _group_tally(numbers),
     )
     attention = tuple(Attention(title, tuple(n.number for n in numbers if check(n))) for title, check in CHECKS)
-    return Summary(query, len(numbers), searched, tallies, attention)
+    return Summary(query, len(numbers), searched, tallies, attention, unsettled)
 
 
 def _group_tally(numbers: tuple[PhoneNumber, ...]) -> Tally:

@@ -30,6 +30,7 @@ from bot.summary import Summary, Tally
 
 TALLY_SHOWN = 12  # values of one breakdown shown; the rest are summed up as "N more"
 ATTENTION_SHOWN = 10  # numbers of one check shown; Export CSV has them all
+CHANGED_WHILE_COUNTING = ":warning: CCC changed while counting; these figures may be off by a few."
 
 
 def summary_message(summary: Summary, *, shared_by: str | None = None, mask: Callable[[str], str] = str) -> Message:
@@ -42,6 +43,8 @@ def summary_message(summary: Summary, *, shared_by: str | None = None, mask: Cal
         title = f"{mention(shared_by)} shared {title}"
     scope = _scope(summary) + (" Counted when shared." if shared_by else "")
     blocks: list[Block] = [section(title), context(scope)]
+    if summary.unsettled:
+        blocks.append(context(CHANGED_WHILE_COUNTING))
     if summary.truncated:
         blocks.append(section(f":warning: CCC has {summary.searched:,} numbers for the pattern, usage and state asked, but "
                               "lists only the first 10,000: these counts cover those. Add a number pattern, a usage or a "

@@ -16,16 +16,18 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.errors import MalformedResponse, Problem
-from bot.filters import Query
-from bot.formatters import STATIC_EXAMPLES
+from bot.filters import Query, decode_value, encode_value
+from bot.formatters import STATIC_EXAMPLES, page_message
 from bot.handlers import Listeners
 from bot.page import Page, PhoneNumber, SkillGroup
-from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer
+from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.sandbox.data import make_numbers
 from bot.sandbox.server import LONG_TEXT_LENGTH, NON_ASCII_TEXT
 from bot.service import MAX_TEXT_KEPT, LookupFailed, NumberService, build_client, matches, to_api_page
+from bot.summary import summarize
+from bot.summary_message import summary_message
 
 ROOT = Path(__file__).resolve().parent.parent
 SANDBOX_KEY = (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)
@@ -491,12 +493,41 @@ def test_unknown_instance_names_the_endpoint_asked(ccc_server, make_service):
     assert "`ccc-nowhere`" in problem.message and "cn-hangzhou" in problem.message and ccc_server.endpoint in problem.message
 
 
-def test_errors_are_not_cached(ccc_server, service):
+def test_a_failure_is_the_answer_for_the_error_cache_seconds_then_ccc_is_asked_again(ccc_server, make_service):
+    service = make_service(NUMBERS_ERROR_CACHE_SECONDS="0.5")
+    ccc_server.fail_next("Forbidden")
+    assert failure(service).code == "Forbidden"
+    assert failure(service).code == "Forbidden"  # remembered: CCC is not asked
+    assert ccc_server.calls == 1
+    time.sleep(0.6)
+    assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 2
+
+
+def test_an_error_cache_of_zero_seconds_asks_ccc_again_at_once(ccc_server, make_service):
+    service = make_service(NUMBERS_ERROR_CACHE_SECONDS="0")
     ccc_server.fail_next("Forbidden")
     failure(service)
-    page = service.page(Query("ccc-test"))
-    assert numbers(page) == expected_numbers(ccc_server)[:10]
+    assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
     assert ccc_server.calls == 2
+
+
+def test_a_remembered_failure_is_only_that_lookups(ccc_server, service):
+    ccc_server.fail_next("Forbidden")
+    failure(service, Query("ccc-test", pattern="0833"))
+    assert service.page(Query("ccc-test", pattern="021")).total > 0
+    assert ccc_server.calls == 2
+
+
+@pytest.mark.parametrize("value", ["-1", "301", "soon"])
+def test_a_malformed_error_cache_setting_is_named_in_one_line(value):
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"NUMBERS_ERROR_CACHE_SECONDS": value}, dotenv=False)
+    assert str(refused.value).startswith("NUMBERS_ERROR_CACHE_SECONDS: ") and "\n" not in str(refused.value)
+
+
+def test_the_error_cache_defaults_to_five_seconds():
+    assert load_settings({}, dotenv=False).error_cache_seconds == 5
 
 
 # --- concurrency and credentials ------------------------------------------------------------------
@@ -527,6 +558,44 @@ def test_concurrent_identical_misses_make_one_call(ccc_server, service):
     assert ccc_server.calls == 1
 
 
+def failures_at_once(service: NumberService, query: Query, people: int) -> list[Problem]:
+    """`people` threads ask for the same page at the same instant while CCC fails; the problems they were told."""
+    start = threading.Barrier(people)
+    problems: list[Problem] = []
+
+    def look() -> None:
+        start.wait()
+        problems.append(failure(service, query))
+
+    threads = [threading.Thread(target=look) for _ in range(people)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return problems
+
+
+@pytest.mark.parametrize("attempts", [1, 3])
+def test_identical_lookups_during_an_outage_share_one_call(ccc_server, make_service, attempts):
+    """The issue's numbers: 5 identical lookups while CCC answers 503 after 0.5 s cost 5 calls, one after another."""
+    service = make_service(CCC_MAX_ATTEMPTS=str(attempts), CCC_READ_TIMEOUT_SECONDS="3", NUMBERS_ERROR_CACHE_SECONDS="60")
+    ccc_server.latency = 0.5
+    ccc_server.fail_next("ServiceUnavailable", 20)
+    problems = failures_at_once(service, Query("ccc-test", pattern="0833"), people=5)
+    assert [(p.kind, p.code) for p in problems] == [("server", "ServiceUnavailable")] * 5
+    assert ccc_server.calls == attempts  # one lookup's attempts, shared by all five
+    assert failure(service, Query("ccc-test", pattern="0833")).code == "ServiceUnavailable"  # a click a moment later
+    assert ccc_server.calls == attempts
+
+
+def test_a_hanging_ccc_costs_one_timeout_for_everyone_waiting(ccc_server, make_service):
+    service = make_service(CCC_MAX_ATTEMPTS="1", CCC_READ_TIMEOUT_SECONDS="0.5")
+    ccc_server.fail_next("hang", 10)
+    problems = failures_at_once(service, Query("ccc-test", pattern="0833", page=2), people=10)
+    assert {p.kind for p in problems} == {"timeout"} and len(problems) == 10
+    assert ccc_server.calls == 1
+
+
 # alibabacloud_credentials reads ALIBABA_CLOUD_* and HOME once, when it is imported, so a variable set later
 # (monkeypatch.setenv in this process) never reaches the default chain. These run a fresh interpreter instead.
 
@@ -535,8 +604,8 @@ import json
 import {first_import}
 from bot.config import load_settings
 settings = load_settings()  # reads .env from the working directory
-from bot.filters import Query
-from bot.formatters import STATIC_EXAMPLES
+from bot.filters import Query, decode_value, encode_value
+from bot.formatters import STATIC_EXAMPLES, page_message
 from bot.handlers import Listeners
 from bot.service import LookupFailed, NumberService, build_client
 service = NumberService(build_client(settings), settings)
@@ -657,7 +726,8 @@ def test_a_filtered_page_past_the_end_shows_the_last_page(ccc_server, service):
     assert page.clamped and numbers(page) == expected[(page.query.page - 1) * 10:]
 
 
-def test_a_failed_api_page_fails_the_filtered_lookup_and_is_not_cached(ccc_server, service):
+def test_a_failed_api_page_fails_the_filtered_lookup_and_is_not_cached(ccc_server, make_service):
+    service = make_service(NUMBERS_ERROR_CACHE_SECONDS="0")
     ccc_server.fail_next("Forbidden")
     query = Query("ccc-test", row_filters=(("province", "四川"),))
     assert failure(service, query).code == "Forbidden"
@@ -672,11 +742,10 @@ def test_concurrent_identical_filtered_misses_fetch_each_api_page_once(ccc_serve
     assert ccc_server.calls == 4
 
 
-def test_the_sample_for_help_is_one_cached_api_page(ccc_server, service):
-    assert service.sample("ccc-test", fetch=False) == ()
-    sample = service.sample("ccc-test")
-    assert [n.number for n in sample] == [n["Number"] for n in ccc_server.instances["ccc-test"][:100]]
-    assert service.sample("ccc-test", fetch=False) == sample
+def test_the_sample_for_help_is_the_cached_first_api_page(ccc_server, service):
+    assert service.cached_sample("ccc-test") == ()
+    service.page(Query("ccc-test"))
+    assert [n.number for n in service.cached_sample("ccc-test")] == [n["Number"] for n in ccc_server.instances["ccc-test"][:100]]
     assert ccc_server.calls == 1
 
 
@@ -703,13 +772,15 @@ def test_matching_rules(number, row_filters, expected):
     assert matches(number, row_filters) is expected
 
 
-def test_help_falls_back_on_static_examples_when_ccc_fails(ccc_server, make_service):
-    service = make_service(CCC_MAX_ATTEMPTS="1")
+def test_help_never_waits_on_ccc_and_uses_examples_a_lookup_cached(ccc_server, service):
     listeners = Listeners(service, settings_for(ccc_server.endpoint))
-    ccc_server.fail_next("Forbidden")
+    ccc_server.fail_next("hang")
     assert listeners.examples() == STATIC_EXAMPLES
-    live = listeners.examples()  # CCC answers now
-    assert live != STATIC_EXAMPLES and live[0] == "0833 inbound" and ccc_server.calls == 2
+    assert ccc_server.calls == 0
+    ccc_server.clear_faults()
+    service.page(Query("ccc-test"))
+    live = listeners.examples()
+    assert live != STATIC_EXAMPLES and live[0] == "0833 inbound" and ccc_server.calls == 1
 
 
 def test_a_number_on_a_cached_page_is_found_without_a_ccc_call(ccc_server, service):
@@ -735,3 +806,152 @@ def test_a_number_is_not_found_in_pages_past_their_ttl(ccc_server, make_service)
     service = make_service(NUMBERS_CACHE_TTL_SECONDS="0")
     first = service.page(Query("ccc-test")).numbers[0]
     assert service.cached_number("ccc-test", first.number) is None
+
+
+# --- a CCC whose numbers change while they are read -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _changing_server() -> Iterator[CccServer]:
+    server = CccServer({}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def changing(_changing_server) -> Iterator[CccServer]:
+    """A sandbox CCC of its own whose numbers the test changes: the sample data afresh for each test."""
+    _changing_server.instances = sample_instances()
+    _changing_server.clear_faults()
+    _changing_server.calls = 0
+    yield _changing_server
+    _changing_server.clear_faults()
+
+
+def now_listed(server: CccServer) -> list[str]:
+    return [n["Number"] for n in server.instances["ccc-test"]]
+
+
+def test_an_export_after_numbers_were_added_has_each_number_once(changing, make_service):
+    """The issue's case: a list is shown, 5 numbers are added in CCC, then Export reads within the cache's TTL."""
+    service = make_service(endpoint=changing.endpoint)
+    service.page(Query("ccc-test"))  # API page 1 cached: 400 numbers
+    changing.add_numbers("ccc-test", 5, at=0)
+    searched, exported = service.all_numbers(Query("ccc-test"))
+    assert (searched, [n.number for n in exported]) == (405, now_listed(changing))
+
+
+def test_a_summary_count_after_numbers_were_removed_is_exact_and_settled(changing, make_service):
+    service = make_service(endpoint=changing.endpoint)
+    service.page(Query("ccc-test"))
+    changing.remove_numbers("ccc-test", 3, at=0)
+    walk = service.walk(Query("ccc-test", row_filters=(("province", "四川"),)))
+    assert [n.number for n in walk.numbers] == where(changing, lambda n: n["Province"] == "四川")
+    assert (walk.searched, walk.unsettled) == (397, False)
+
+
+def test_a_walk_while_ccc_changes_shows_no_number_twice_nor_misses_one_that_stayed(changing, make_service):
+    before = set(now_listed(changing))
+    changing.keep_changing("ccc-test", added=2, removed=3, calls=4)  # before each call of the first reading
+    walk = make_service(endpoint=changing.endpoint).walk(Query("ccc-test"))
+    shown = [n.number for n in walk.numbers]
+    assert shown == now_listed(changing) and before & set(now_listed(changing)) <= set(shown)
+    assert len(shown) == 400 - 4 and not walk.unsettled
+    assert changing.calls == 4 + 4  # read again once: the first reading's TotalCounts disagreed
+
+
+def test_a_walk_while_ccc_keeps_changing_says_so_and_shows_no_number_twice(changing, make_service):
+    ever = set(now_listed(changing))
+    changing.keep_changing("ccc-test", added=2, removed=1)  # before every call: 2 numbers added and 1 removed
+    walk = make_service(endpoint=changing.endpoint).walk(Query("ccc-test"))
+    shown = [n.number for n in walk.numbers]
+    ever |= set(changing.added_numbers)
+    assert len(shown) == len(set(shown)) and set(shown) <= ever
+    assert walk.unsettled  # after three readings
+    summary = summary_message(summarize(Query("ccc-test"), walk.searched, walk.numbers, unsettled=walk.unsettled))
+    assert "CCC changed while counting; these figures may be off by a few" in json.dumps(summary)
+
+
+def test_a_page_of_seven_rows_across_two_api_pages_read_apart_is_read_again_together(changing, make_service):
+    service = make_service(endpoint=changing.endpoint, NUMBERS_ROWS_PER_PAGE="7")
+    service.page(Query("ccc-test"))  # API page 1 cached
+    changing.add_numbers("ccc-test", 5, at=0)
+    page = service.page(Query("ccc-test", page=15))  # rows 99-105: API page 1 (cached, 400) and 2 (now, 405)
+    assert numbers(page) == now_listed(changing)[98:105] and page.total == 405 and not page.moved
+
+
+def next_page(service: NumberService, shown: Page) -> Page:
+    """What a click on the page's Next button shows: the query it carries, as the button's value brings it back."""
+    return service.page(decode_value(encode_value(shown.query.at_page(shown.query.page + 1).next_to(
+        "after", shown.numbers[-1].number)), allowed_instances=("ccc-test",), max_page=1000))
+
+
+def prev_page(service: NumberService, shown: Page) -> Page:
+    return service.page(decode_value(encode_value(shown.query.at_page(shown.query.page - 1).next_to(
+        "before", shown.numbers[0].number)), allowed_instances=("ccc-test",), max_page=1000))
+
+
+def test_next_on_a_process_whose_cache_is_older_continues_right_after_the_page_shown(changing, make_service):
+    """Two processes: one cached rows 101-200 before 5 numbers were added; the user's page 10 came from the other."""
+    stale, fresh = make_service(endpoint=changing.endpoint), make_service(endpoint=changing.endpoint)
+    stale.page(Query("ccc-test", page=11))
+    changing.add_numbers("ccc-test", 5, at=0)
+    shown = fresh.page(Query("ccc-test", page=10))
+    following = next_page(stale, shown)
+    assert numbers(shown) + numbers(following) == now_listed(changing)[90:110]
+    assert not following.moved
+
+
+def test_prev_on_a_cache_read_before_a_change_of_equal_count_is_read_again(changing, make_service):
+    """One number removed before row 11 and one added after row 21: TotalCount is unchanged, but rows 11-21 moved."""
+    stale, fresh = make_service(endpoint=changing.endpoint), make_service(endpoint=changing.endpoint)
+    stale.page(Query("ccc-test"))
+    changing.remove_numbers("ccc-test", 1, at=3)
+    changing.add_numbers("ccc-test", 1, at=25)
+    shown = fresh.page(Query("ccc-test", page=3))
+    previous = prev_page(stale, shown)
+    assert numbers(previous) + numbers(shown) == now_listed(changing)[10:30]
+    assert not previous.moved
+
+
+def test_next_from_the_cache_stays_in_the_reading_the_user_saw(changing, make_service):
+    service = make_service(endpoint=changing.endpoint)
+    shown = service.page(Query("ccc-test", page=4))
+    listed = now_listed(changing)
+    changing.add_numbers("ccc-test", 2, at=0)
+    following = next_page(service, shown)
+    assert numbers(following) == listed[40:50] and not following.moved
+
+
+def test_next_after_ccc_changed_since_the_page_shown_says_rows_moved(changing, make_service):
+    service = make_service(endpoint=changing.endpoint, NUMBERS_CACHE_TTL_SECONDS="0")
+    shown = service.page(Query("ccc-test", page=4))
+    changing.add_numbers("ccc-test", 2, at=0)
+    following = next_page(service, shown)
+    assert following.moved and numbers(following) == now_listed(changing)[40:50]
+    assert "may repeat or skip a few" in json.dumps(page_message(following))
+    assert not next_page(service, following).moved  # from there on, one reading again
+
+
+def test_next_through_a_settled_result_reads_nothing_twice(changing, make_service):
+    service = make_service(endpoint=changing.endpoint)
+    pages = [service.page(Query("ccc-test"))]
+    while pages[-1].has_next:
+        pages.append(next_page(service, pages[-1]))
+    assert [n for page in pages for n in numbers(page)] == now_listed(changing)
+    assert changing.calls == 4 and not any(page.moved for page in pages)
+
+
+def test_a_row_filtered_next_after_ccc_changed_says_rows_moved(changing, make_service):
+    service = make_service(endpoint=changing.endpoint, NUMBERS_CACHE_TTL_SECONDS="0")
+    shown = service.page(Query("ccc-test", row_filters=(("province", "四川"),)))
+    first = shown.numbers[0].number
+    changing.remove_numbers("ccc-test", 1, at=now_listed(changing).index(first))
+    assert next_page(service, shown).moved
+
+
+def test_old_buttons_without_an_anchor_still_page(changing, make_service):
+    value = json.dumps({"v": 2, "i": "ccc-test", "q": "", "u": None, "a": None, "p": 2, "f": {}})
+    query = decode_value(value, allowed_instances=("ccc-test",), max_page=1000)
+    page = make_service(endpoint=changing.endpoint).page(query)
+    assert numbers(page) == now_listed(changing)[10:20] and not page.moved

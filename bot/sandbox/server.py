@@ -1,8 +1,8 @@
 """A CCC-compatible HTTP server for ListPhoneNumbers: signature check, filters, paging, documented errors.
 
 Tests steer it through `latency`, `fail_next()` (documented error codes and the FAULTS below) and `fail_from_page()`
-(an error for every page from one on); it counts the
-calls it served in `calls`.
+(an error for every page from one on), and change its numbers between calls with `add_numbers()`, `remove_numbers()`
+and `keep_changing()`; it counts the calls it served in `calls`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import itertools
 import json
+import random
 import socket
 import struct
 import threading
@@ -142,6 +144,10 @@ class CccServer(ThreadingHTTPServer):
         self._failing_from: tuple[str, int] | None = None  # (error code, first PageNumber that gets it)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._changing: dict[str, list[int]] = {}  # instance ID -> [numbers added, removed, calls left] before each call
+        self._change_rng = random.Random(2020)
+        self._new_numbers = itertools.count(1)
+        self.added_numbers: list[str] = []  # every Number add_numbers made up, in order
 
     @property
     def endpoint(self) -> str:
@@ -172,6 +178,52 @@ class CccServer(ThreadingHTTPServer):
         with self._lock:
             self._faults.clear()
             self._failing_from = None
+            self._changing.clear()
+
+    # --- numbers that change between calls, as when someone buys or releases numbers in the CCC console meanwhile ---
+    # The API has no snapshot reads: each call pages through the list as it is at that moment
+    # (https://api.aliyun.com/document/CCC/2020-07-01/ListPhoneNumbers), so rows after a change move up or down.
+
+    def add_numbers(self, instance_id: str, count: int, at: int | None = None) -> list[str]:
+        """Add `count` new numbers to `instance_id`, at row index `at` (or each at a random place); their Numbers."""
+        with self._lock:
+            records = list(self.instances[instance_id])
+            added = []
+            for _ in range(count):
+                record = copy.deepcopy(self._change_rng.choice(records))
+                record["Number"] = f"0833{9_000_000 + next(self._new_numbers):07d}"
+                records.insert(self._change_rng.randint(0, len(records)) if at is None else at, record)
+                added.append(record["Number"])
+            self.instances[instance_id] = records  # a new list: a call under way keeps reading the old one
+            self.added_numbers += added
+        return added
+
+    def remove_numbers(self, instance_id: str, count: int, at: int | None = None) -> list[str]:
+        """Remove `count` numbers of `instance_id`, from row index `at` on (or each from a random place); their Numbers."""
+        with self._lock:
+            records = list(self.instances[instance_id])
+            removed = [records.pop(self._change_rng.randrange(len(records)) if at is None else at)["Number"]
+                       for _ in range(min(count, len(records)))]
+            self.instances[instance_id] = records
+        return removed
+
+    def keep_changing(self, instance_id: str, added: int = 0, removed: int = 0, calls: int = 1_000_000) -> None:
+        """Before each of the next `calls` ListPhoneNumbers calls on `instance_id` (until clear_faults), add and remove
+        that many numbers at random places."""
+        with self._lock:
+            self._changing[instance_id] = [added, removed, calls]
+
+    def _change_before_a_call(self, instance_id: str) -> None:
+        with self._lock:
+            change = self._changing.get(instance_id)
+            if change is None or change[2] <= 0:
+                return
+            added, removed, _ = change
+            change[2] -= 1
+        if added:
+            self.add_numbers(instance_id, added)
+        if removed:
+            self.remove_numbers(instance_id, removed)
 
     def start(self) -> CccServer:
         threading.Thread(target=self.serve_forever, name="ccc-sandbox", daemon=True).start()
@@ -204,6 +256,7 @@ class CccServer(ThreadingHTTPServer):
         page_number, page_size = _bounded(params, "PageNumber", 1), _bounded(params, "PageSize", 20)
         if instance_id not in self.instances:
             raise ApiError("NotExists.InstanceId", instance_id)
+        self._change_before_a_call(instance_id)
         pattern = params.get("SearchPattern", "")
         matches = [
             n for n in self.instances[instance_id]

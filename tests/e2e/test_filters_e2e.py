@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -65,15 +64,6 @@ def test_a_button_posted_before_the_row_filters_still_pages(user: SlackClient, c
     old = json.dumps({"v": 1, "i": "ccc-test", "q": "0833", "u": None, "a": None, "p": 2})
     paged = user.press(reply, "numbers_next", value=old)
     assert paged.numbers() == where(ccc, lambda n: "0833" in n["Number"])[10:20]
-
-
-def test_help_shows_live_examples_from_the_instance(user: SlackClient, ccc: CccServer) -> None:
-    first_page = ccc.instances["ccc-test"][:100]
-    group = Counter(g["DisplayName"] for n in first_page for g in n["SkillGroups"]).most_common(1)[0][0]
-    reply = user.run("help")
-    assert "province:" in reply.text and "group:" in reply.text and "tag:" in reply.text
-    assert "`/numbers 0833 province:四川`" in reply.text
-    assert f"group:{group}" in reply.text or f'group:\\"{group}\\"' in reply.text
 
 
 def test_an_unknown_prefix_suggests_the_filter_and_the_closest_example_without_calling_ccc(
