@@ -12,8 +12,10 @@ import requests
 import urllib3
 from alibabacloud_credentials.exceptions import CredentialException
 from darabonba.exceptions import RetryError
+from darabonba.policy.retry import RetryPolicyContext
 
 # code -> (kind, message). The message may use {instance}, {region} and {endpoint}.
+# The gateway's codes: https://api.aliyun.com/troubleshoot ; the API's: https://api.aliyun.com/document/CCC/2020-07-01/ListPhoneNumbers
 MESSAGES: dict[str, tuple[str, str]] = {
     "Parameter.Enumeration": ("request", "CCC rejected a filter as not one of its allowed values. "
                                          "Check the usage word (inbound, outbound, bidirection)."),
@@ -34,6 +36,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                       "check ALIBABA_CLOUD_ACCESS_KEY_SECRET."),
     "InvalidSecurityToken.Expired": ("auth", "The bot's temporary (STS) credential has expired. An admin should "
                                              "check how the bot gets its credentials."),
+    "InvalidSecurityToken.Malformed": ("auth", "CCC could not read the bot's temporary (STS) security token. An admin "
+                                               "should check ALIBABA_CLOUD_SECURITY_TOKEN (or the role the bot assumes)."),
+    "InvalidSecurityToken.MismatchWithAccessKey": ("auth", "The bot's temporary (STS) security token belongs to another "
+                                                           "AccessKey. An admin should set the key ID, secret and token "
+                                                           "from the same STS answer."),
+    "InvalidTimeStamp.Expired": ("config", "CCC refused the request as sent at the wrong time: the clock of the bot's "
+                                           "server is off by more than 15 minutes. An admin should set it right (NTP)."),
+    "SignatureNonceUsed": ("request", "CCC refused the request as a replay of an earlier one. Try again; if it keeps "
+                                      "happening, an admin should look for a proxy that resends the bot's requests."),
+    "IncompleteSignature": ("mismatch", "CCC's gateway at `{endpoint}` refused how the bot signs its requests. An admin "
+                                        "should update the bot's Alibaba Cloud SDK and check CCC_ENDPOINT."),
+    "MissingParameter": ("mismatch", "CCC at `{endpoint}` says a parameter it needs is missing: the bot's SDK and that "
+                                     "endpoint do not match. An admin should check CCC_ENDPOINT and update the SDK."),
+    "InvalidParameter": ("mismatch", "CCC at `{endpoint}` says a parameter is not valid: the bot's SDK and that "
+                                     "endpoint do not match. An admin should check CCC_ENDPOINT and update the SDK."),
+    "InvalidAction.NotFound": ("mismatch", "The endpoint `{endpoint}` does not serve CCC's ListPhoneNumbers. An admin "
+                                           "should check CCC_ENDPOINT (and CCC_REGION_ID)."),
+    "InvalidVersion": ("mismatch", "The endpoint `{endpoint}` does not serve the CCC API 2020-07-01 the bot uses. An "
+                                   "admin should check that CCC_ENDPOINT is a CCC endpoint."),
     "Forbidden.RAM": ("permission", "The bot's RAM identity may not list phone numbers of `{instance}`. An admin should "
                                     "grant it ccc:ListPhoneNumbers (e.g. the AliyunCCCReadOnlyAccess policy)."),
     "NoPermission": ("permission", "The bot has no permission to list phone numbers of `{instance}`. An admin should "
@@ -80,9 +101,10 @@ class MalformedResponse(ValueError):
 
 def describe(error: BaseException, *, instance: str = "", region: str = "", endpoint: str = "") -> Problem:
     """Map an exception from the SDK (or the network under it) to a Problem."""
+    unread_status = answer_status(error)
     inner = getattr(error, "inner_exception", None)  # the SDK wraps errors it will not retry
     if inner is not None and inner is not error:
-        return describe(inner, instance=instance, region=region, endpoint=endpoint)
+        error = inner
     code = str(getattr(error, "code", "") or "")
     code = "" if code == "None" else code  # the SDK formats a missing Code as the string 'None'
     status = getattr(error, "status_code", None) or getattr(error, "statusCode", None)
@@ -97,9 +119,12 @@ def describe(error: BaseException, *, instance: str = "", region: str = "", endp
         kind, text = UNKNOWN
     else:
         kind, text = _by_type(error)
+        if kind == MALFORMED[0] and unread_status is not None and unread_status >= 500:  # a gateway's HTML 502 page
+            (kind, text), status = SERVER_ERROR, unread_status
     # CCC's code goes into a message that Slack shows as mrkdwn: keep the characters codes are made of
     shown_code = re.sub(r"[^A-Za-z0-9.-]", "?", code)[:80] or status
-    message = text.format(instance=instance or "?", region=region or "?", endpoint=endpoint or "?", status=status, code=shown_code)
+    message = text.format(instance=instance or "?", region=region or "?", endpoint=endpoint or "?", status=status,
+                          code=shown_code)
     return Problem(kind=kind, message=message, code=code, request_id=request_id)
 
 
@@ -134,6 +159,21 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         yield link
         wrapped = [link.__cause__, link.__context__, getattr(link, "reason", None), *link.args]
         pending.extend(w for w in wrapped if isinstance(w, BaseException))
+
+
+def answer_status(error: BaseException) -> int | None:
+    """The HTTP status of the last answer the SDK received before it gave up with `error`; None when it got none.
+
+    For an answer that is not JSON (a gateway's HTML 502) the SDK raises a RuntimeError that names no status; the
+    status is only in the RetryPolicyContext that its do_request loop passed to the UnretryableException it raised,
+    so it is read from that frame of the traceback."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    context = frame.tb_frame.f_locals.get("_context") if frame is not None else None
+    response = getattr(context, "http_response", None) if isinstance(context, RetryPolicyContext) else None
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def _request_id(error: BaseException) -> str:

@@ -33,8 +33,15 @@ API_PAGE_SIZE = 100  # the API's maximum: fewest calls, and most Next clicks are
 WALK_THREADS = 4  # API pages fetched at once (for the whole process) while a row filter walks a result
 WALK_READS = 3  # readings of a whole result whose API pages disagree (CCC changing), before answering with the last
 PAGE_READS = 2  # readings of the API pages behind one page of rows that disagree
-RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError"]
-RETRIED_EXCEPTIONS = ["ServerException", "ThrottlingException", "RetryError"]  # RetryError: timeouts, refused
+# SignatureNonceUsed: the SDK signs each attempt with a fresh nonce, so a nonce the gateway saw twice is worth one more try
+RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "ServiceUnavailable", "InternalError", "SignatureNonceUsed"]
+# RetryError: timeouts, refused. None: an exception the SDK does not name, which is what it raises for an answer that
+# is not JSON, such as a gateway's HTML 502/503 page (a RuntimeError); also a credential provider's failure.
+RETRIED_EXCEPTIONS = ["ServerException", "ThrottlingException", "RetryError", None]
+BACKOFF_CAP_MS = 2000  # our own exponential backoff waits at most this long
+# The longest wait asked for by throttling (x-acs-retry-after) that the bot honours before it tries again; a longer one
+# is cut to it, since the person who clicked waits the whole time.
+RETRY_AFTER_CAP_SECONDS = 10
 # Any one CCC text is cut to this: more than a message shows, and the cache cannot fill with megabytes of one field.
 MAX_TEXT_KEPT = 1000
 LAST_SHOWABLE_SECOND = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last instant Python's datetime can hold
@@ -68,15 +75,16 @@ class ApiPage:
 
 
 def retry_options(max_attempts: int) -> RetryOptions:
-    """Retry throttling, 5xx and network errors with exponential backoff and equal jitter, 2 s at most a wait."""
+    """Retry throttling, 5xx and network errors with exponential backoff and equal jitter (BACKOFF_CAP_MS at most a
+    wait), or after the wait throttling asks for (RETRY_AFTER_CAP_SECONDS at most): the SDK's maxDelay caps both."""
     return RetryOptions({
         "retryable": True,
         "retryCondition": [{
             "maxAttempts": max_attempts,
             "exception": RETRIED_EXCEPTIONS,
             "errorCode": RETRIED_CODES,
-            "backoff": {"policy": "ExponentialWithEqualJitter", "period": 200, "cap": 2000},
-            "maxDelay": 2000,
+            "backoff": {"policy": "ExponentialWithEqualJitter", "period": 200, "cap": BACKOFF_CAP_MS},
+            "maxDelay": RETRY_AFTER_CAP_SECONDS * 1000,
         }],
     })
 

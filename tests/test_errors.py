@@ -24,12 +24,16 @@ EXPECTED_KINDS = {
     "Parameter.Enumeration": "request", "Parameter.Maximum": "request", "Parameter.Minimum": "request",
     "Parameter.Empty": "config", "Parameter.Null": "config", "NotExists.InstanceId": "config",
     "InvalidAccessKeyId.NotFound": "auth", "InvalidAccessKeyId.Inactive": "auth", "SignatureDoesNotMatch": "auth",
-    "InvalidSecurityToken.Expired": "auth",
+    "InvalidSecurityToken.Expired": "auth", "InvalidSecurityToken.Malformed": "auth",
+    "InvalidSecurityToken.MismatchWithAccessKey": "auth", "InvalidTimeStamp.Expired": "config",
+    "SignatureNonceUsed": "request", "IncompleteSignature": "mismatch", "MissingParameter": "mismatch",
+    "InvalidParameter": "mismatch", "InvalidAction.NotFound": "mismatch", "InvalidVersion": "mismatch",
     "Forbidden.RAM": "permission", "NoPermission": "permission", "Forbidden": "permission",
     "Throttling": "throttled", "Throttling.User": "throttled", "Throttling.Api": "throttled",
     "InternalError": "server", "ServiceUnavailable": "server",
 }
-STATUS = {"NotExists.InstanceId": 404, "InvalidAccessKeyId.NotFound": 404, "Forbidden.RAM": 403, "NoPermission": 403,
+STATUS = {"NotExists.InstanceId": 404, "InvalidAccessKeyId.NotFound": 404, "InvalidAction.NotFound": 404,
+          "Forbidden.RAM": 403, "NoPermission": 403,
           "Forbidden": 403, "InternalError": 500, "ServiceUnavailable": 503}
 
 

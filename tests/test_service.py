@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alibabacloud_tea_openapi.exceptions import ThrottlingException
+from darabonba.core import DaraCore
+from darabonba.policy.retry import RetryPolicyContext
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import MalformedResponse, Problem
@@ -25,7 +28,16 @@ from bot.page import Page, PhoneNumber, SkillGroup
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from bot.sandbox.data import make_numbers
 from bot.sandbox.server import LONG_TEXT_LENGTH, NON_ASCII_TEXT
-from bot.service import MAX_TEXT_KEPT, LookupFailed, NumberService, build_client, matches, to_api_page
+from bot.service import (
+    MAX_TEXT_KEPT,
+    RETRY_AFTER_CAP_SECONDS,
+    LookupFailed,
+    NumberService,
+    build_client,
+    matches,
+    retry_options,
+    to_api_page,
+)
 from bot.summary import summarize
 from bot.summary_message import summary_message
 
@@ -346,9 +358,9 @@ def test_connection_refused_is_unreachable(make_service):
 
 
 @pytest.mark.parametrize("fault", ["malformed", "no-data", "wrong-shape"])
-def test_an_unreadable_answer_is_malformed(ccc_server, service, fault):
+def test_an_unreadable_answer_is_malformed(ccc_server, make_service, fault):
     ccc_server.fail_next(fault)
-    assert failure(service).kind == "malformed"
+    assert failure(make_service(CCC_MAX_ATTEMPTS="1")).kind == "malformed"
 
 
 @pytest.mark.parametrize("fault", ["close", "reset"])
@@ -446,7 +458,7 @@ def odd_server() -> Iterator[CccServer]:
 
 def test_a_broken_answer_that_says_timed_out_is_malformed_not_a_timeout(odd_server, make_service):
     odd_server.fail_next("malformed")
-    assert failure(make_service(endpoint=odd_server.endpoint), Query("ccc-odd")).kind == "malformed"
+    assert failure(make_service(endpoint=odd_server.endpoint, CCC_MAX_ATTEMPTS="1"), Query("ccc-odd")).kind == "malformed"
 
 
 def test_create_times_that_are_no_date_are_left_out(odd_server, make_service):
@@ -955,3 +967,77 @@ def test_old_buttons_without_an_anchor_still_page(changing, make_service):
     query = decode_value(value, allowed_instances=("ccc-test",), max_page=1000)
     page = make_service(endpoint=changing.endpoint).page(query)
     assert numbers(page) == now_listed(changing)[10:20] and not page.moved
+# --- every answer CCC's gateway can give ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", ["html-502", "html-503"])
+def test_a_gateway_error_page_is_retried_like_any_5xx(ccc_server, service, fault):
+    ccc_server.fail_next(fault, 2)
+    assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 3
+
+
+def test_gateway_error_pages_on_every_attempt_are_ccc_having_trouble(ccc_server, make_service):
+    ccc_server.fail_next("html-502", 3)
+    problem = failure(make_service(CCC_MAX_ATTEMPTS="3"))
+    assert problem.kind == "server" and "HTTP 502" in problem.message and "Try again in a minute" in problem.message
+    assert ccc_server.calls == 3
+
+
+def test_an_answer_that_is_not_json_is_retried(ccc_server, service):
+    ccc_server.fail_next("malformed")  # a 200 whose JSON is cut in half: whatever garbled it may not garble the next
+    assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 2
+
+
+def test_a_reused_nonce_is_retried_with_a_fresh_one(ccc_server, service):
+    ccc_server.fail_next("SignatureNonceUsed")
+    assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
+    assert ccc_server.calls == 2
+
+
+# code -> what the message must say: the cause and what to do about it
+GATEWAY_MESSAGES = {
+    "InvalidTimeStamp.Expired": ("clock", "ntp"),
+    "IncompleteSignature": ("sign", "sdk"),
+    "InvalidSecurityToken.Expired": ("sts", "expired"),
+    "InvalidSecurityToken.Malformed": ("sts", "alibaba_cloud_security_token"),
+    "InvalidSecurityToken.MismatchWithAccessKey": ("sts", "same"),
+    "MissingParameter": ("missing", "sdk"),
+    "InvalidParameter": ("not valid", "sdk"),
+    "InvalidAction.NotFound": ("listphonenumbers", "ccc_endpoint"),
+    "InvalidVersion": ("2020-07-01", "ccc_endpoint"),
+}
+NAMES_THE_ENDPOINT = ("IncompleteSignature", "MissingParameter", "InvalidParameter", "InvalidAction.NotFound", "InvalidVersion")
+
+
+@pytest.mark.parametrize("code", sorted(GATEWAY_MESSAGES))
+def test_each_gateway_refusal_says_what_to_do_without_a_retry(ccc_server, service, code):
+    ccc_server.fail_next(code)
+    problem = failure(service)
+    assert problem.code == code and problem.kind not in ("unknown", "bug") and UUID_RE.match(problem.request_id)
+    assert all(phrase in problem.message.lower() for phrase in GATEWAY_MESSAGES[code]), problem.message
+    assert (f"`{ccc_server.endpoint}`" in problem.message) == (code in NAMES_THE_ENDPOINT)
+    assert ccc_server.calls == 1
+
+
+def test_a_wait_ccc_asks_for_is_honoured_up_to_the_cap():
+    options = retry_options(3)
+
+    def wait_for(retry_after_ms: int) -> int:
+        throttled = ThrottlingException(status_code=400, code="Throttling.User", retry_after=retry_after_ms)
+        return DaraCore.get_backoff_time(options, RetryPolicyContext(retries_attempted=1, exception=throttled))
+
+    assert wait_for(4500) == 4500  # not cut to the 2 s of the backoff
+    assert wait_for(3_600_000) == RETRY_AFTER_CAP_SECONDS * 1000
+
+
+def test_throttling_with_a_retry_after_is_retried_after_that_wait(ccc_server, service):
+    ccc_server.retry_after_ms = 2500
+    ccc_server.fail_next("Throttling.User")
+    try:
+        assert numbers(service.page(Query("ccc-test"))) == expected_numbers(ccc_server)[:10]
+    finally:
+        ccc_server.retry_after_ms = None
+    first, second = ccc_server.call_times[-2:]
+    assert second - first >= 2.5  # a wait the server asked for, measured by the server: not a speed

@@ -2,7 +2,10 @@
 
 Tests steer it through `latency`, `fail_next()` (documented error codes and the FAULTS below) and `fail_from_page()`
 (an error for every page from one on), and change its numbers between calls with `add_numbers()`, `remove_numbers()`
-and `keep_changing()`; it counts the calls it served in `calls`.
+and `keep_changing()`; it counts the calls it served in `calls`. Like Alibaba Cloud's gateway it refuses
+a request whose signature leaves out a header, whose date is off by more than 15 minutes, whose nonce was used before,
+or whose API version or action it does not serve. An error in its own code is a 500 whose traceback is logged (and kept
+in `handler_errors`), never a dropped connection.
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ import hashlib
 import hmac
 import itertools
 import json
+import logging
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -27,8 +33,19 @@ from urllib.parse import parse_qsl, quote, urlsplit
 SANDBOX_ACCESS_KEY_ID = "sandbox-key"
 SANDBOX_ACCESS_KEY_SECRET = "sandbox-secret"
 USAGES = ("Inbound", "Outbound", "Bidirection")
+API_VERSION = "2020-07-01"  # https://api.aliyun.com/document/CCC/2020-07-01/ListPhoneNumbers
+ACTIONS = ("ListPhoneNumbers",)
+# The gateway's rules for an ACS3 request: https://help.aliyun.com/zh/sdk/product-overview/v3-request-structure-and-signature
+REQUIRED_HEADERS = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # x-acs-date: ISO 8601 in UTC
+MAX_CLOCK_SKEW_SECONDS = 15 * 60  # x-acs-date may differ from the gateway's clock by this much either way
+HTML_STATUSES = {"html-502": 502, "html-503": 503}  # faults: a gateway in front of CCC answers with an HTML page
+RETRY_AFTER_HEADER = "x-acs-retry-after"  # milliseconds, as alibabacloud_tea_openapi reads it (get_throttling_time_left)
 
-# code -> (HTTP status, message template), as the API documents them
+logger = logging.getLogger(__name__)
+
+# code -> (HTTP status, message template), as the API and the gateway document them
+# (https://api.aliyun.com/document/CCC/2020-07-01/ListPhoneNumbers, https://api.aliyun.com/troubleshoot)
 ERRORS = {
     "Parameter.Enumeration": (400, "The parameter %s must be one of the value of enumeration %s."),
     "Parameter.Maximum": (400, "The parameter %s must be less than or equal to %s."),
@@ -39,6 +56,18 @@ ERRORS = {
     "InvalidAccessKeyId.NotFound": (404, "Specified access key is not found."),
     "InvalidAccessKeyId.Inactive": (400, "Specified access key is disabled."),
     "SignatureDoesNotMatch": (400, "Specified signature does not match our calculation."),
+    "IncompleteSignature": (400, "The request signature does not conform to Aliyun standards. Signed headers must "
+                                 "include host and every x-acs-* header; %s is not signed."),
+    "SignatureNonceUsed": (400, "Specified signature nonce was used already."),
+    "InvalidTimeStamp.Expired": (400, "Specified time stamp or date value is expired."),
+    "InvalidTimeStamp.Format": (400, "Specified time stamp or date value is not well formatted."),
+    "InvalidSecurityToken.Expired": (400, "Specified SecurityToken is expired."),
+    "InvalidSecurityToken.Malformed": (400, "Specified SecurityToken is malformed."),
+    "InvalidSecurityToken.MismatchWithAccessKey": (400, "Specified SecurityToken mismatch with the AccessKey."),
+    "MissingParameter": (400, "The input parameter %s that is mandatory for processing this request is not supplied."),
+    "InvalidParameter": (400, "The specified parameter %s is not valid."),
+    "InvalidAction.NotFound": (404, "Specified api %s is not found, please check your url and method."),
+    "InvalidVersion": (400, "Specified parameter Version %s is not valid."),
     "Forbidden.RAM": (403, "User not authorized to operate on the specified resource, or this API does not support RAM."),
     "NoPermission": (403, "You are not authorized to do this action."),
     "Forbidden": (403, "User not authorized to operate on the specified resource."),
@@ -114,8 +143,9 @@ BODY_FAULTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "injection": _injection,
 }
 # Faults that are not API error codes: "hang" (never answer), "close" and "reset" (end the connection without an
-# answer, with a FIN or an RST), "malformed" (JSON cut in half), and the BODY_FAULTS.
-FAULTS = ("hang", "close", "reset", "malformed", *BODY_FAULTS)
+# answer, with a FIN or an RST), "malformed" (JSON cut in half), the HTML_STATUSES, and the BODY_FAULTS.
+FAULTS = ("hang", "close", "reset", "malformed", *HTML_STATUSES, *BODY_FAULTS)
+GATEWAY_PAGE = "<html><head><title>{status}</title></head><body><h1>{status}</h1><hr>Tengine</body></html>"
 
 
 class ApiError(Exception):
@@ -148,6 +178,10 @@ class CccServer(ThreadingHTTPServer):
         self._change_rng = random.Random(2020)
         self._new_numbers = itertools.count(1)
         self.added_numbers: list[str] = []  # every Number add_numbers made up, in order
+        self.retry_after_ms: int | None = None  # when set, a throttling answer says how long to wait (x-acs-retry-after)
+        self.call_times: list[float] = []  # time.monotonic() at each call's arrival
+        self.handler_errors: list[BaseException] = []  # errors in this server's own code, each answered with a 500
+        self._nonces: dict[str, float] = {}  # x-acs-signature-nonce -> when it was used (time.time())
 
     @property
     def endpoint(self) -> str:
@@ -235,11 +269,18 @@ class CccServer(ThreadingHTTPServer):
         self.server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up (a timeout we provoked) is not news
+        """An error outside an answer: a client that hung up (a timeout we provoked) is not news; anything else is."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        if error is not None:
+            self.handler_errors.append(error)
+        logger.exception("CCC sandbox: error while serving %s", client_address)
 
     def next_fault(self) -> str | None:
         with self._lock:
             self.calls += 1
+            self.call_times.append(time.monotonic())
             return self._faults.popleft() if self._faults else None
 
     def list_phone_numbers(self, params: dict[str, str]) -> dict[str, Any]:
@@ -267,8 +308,24 @@ class CccServer(ThreadingHTTPServer):
                 "List": matches[start:start + page_size]}
         return {"HttpStatusCode": 200, "Code": "OK", "Message": "", "Data": data}
 
+    def check_request(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> None:
+        """Refuse what Alibaba Cloud's gateway refuses, in its order: the signature and what it covers, the date, the
+        nonce, then the API version and action."""
+        # https://help.aliyun.com/zh/sdk/product-overview/v3-request-structure-and-signature
+        missing = next((name for name in REQUIRED_HEADERS if not headers.get(name)), None)
+        if missing and headers.get("authorization"):
+            raise ApiError("MissingParameter", missing)
+        self.check_signature(method, path, query, headers, body)
+        self._check_date(headers["x-acs-date"])
+        self._use_nonce(headers["x-acs-signature-nonce"])
+        if headers["x-acs-version"] != API_VERSION:
+            raise ApiError("InvalidVersion", headers["x-acs-version"])
+        if headers["x-acs-action"] not in ACTIONS:
+            raise ApiError("InvalidAction.NotFound", headers["x-acs-action"])
+
     def check_signature(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> None:
-        """Verify an ACS3-HMAC-SHA256 signature as Alibaba Cloud does."""
+        """Verify an ACS3-HMAC-SHA256 signature as Alibaba Cloud does: it covers host, content-type and every x-acs-*
+        header sent (https://help.aliyun.com/zh/sdk/product-overview/v3-request-structure-and-signature)."""
         auth = headers.get("authorization", "")
         algorithm, _, rest = auth.partition(" ")
         fields = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
@@ -279,6 +336,9 @@ class CccServer(ThreadingHTTPServer):
         if secret is None:
             raise ApiError("InvalidAccessKeyId.NotFound")
         signed = fields.get("SignedHeaders", "").split(";")
+        unsigned = sorted(h for h in headers if _must_be_signed(h) and h not in signed)
+        if unsigned:
+            raise ApiError("IncompleteSignature", unsigned[0])
         payload_hash = hashlib.sha256(body).hexdigest()
         canonical = "\n".join([
             method, path or "/",
@@ -290,6 +350,32 @@ class CccServer(ThreadingHTTPServer):
         expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
         if headers.get("x-acs-content-sha256") != payload_hash or not hmac.compare_digest(expected, fields.get("Signature", "")):
             raise ApiError("SignatureDoesNotMatch")
+
+    def _check_date(self, date: str) -> None:
+        try:
+            sent = datetime.strptime(date, DATE_FORMAT).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            raise ApiError("InvalidTimeStamp.Format") from None
+        if abs(time.time() - sent) > MAX_CLOCK_SKEW_SECONDS:
+            raise ApiError("InvalidTimeStamp.Expired")
+
+    def _use_nonce(self, nonce: str) -> None:
+        """A nonce is good once; it is remembered as long as a request carrying it could still be on time."""
+        now = time.time()
+        with self._lock:
+            if nonce in self._nonces:
+                raise ApiError("SignatureNonceUsed")
+            self._nonces[nonce] = now
+            if len(self._nonces) % 1000 == 0:  # forget, now and then, the nonces whose requests would be refused as late
+                self._nonces = {n: t for n, t in self._nonces.items() if now - t <= 2 * MAX_CLOCK_SKEW_SECONDS}
+
+
+def _must_be_signed(header: str) -> bool:
+    return header in ("host", "content-type") or header.startswith("x-acs-")
+
+
+def _error_body(request_id: str, code: str, message: str, status: int) -> dict[str, Any]:
+    return {"RequestId": request_id, "Code": code, "Message": message, "HttpStatusCode": status}
 
 
 def _bounded(params: dict[str, str], name: str, default: int) -> int:
@@ -320,29 +406,42 @@ class _Handler(BaseHTTPRequestHandler):
         if fault in ("hang", "close", "reset"):
             self._drop(fault)
             return
+        if fault in HTML_STATUSES:
+            status = HTML_STATUSES[fault]
+            self._send(status, GATEWAY_PAGE.format(status=status).encode(), content_type="text/html")
+            return
         request_id = str(uuid.uuid4()).upper()
+        extra_headers: dict[str, str] = {}
+        try:
+            status, payload = 200, self._answer(fault, body, request_id)
+        except ApiError as e:
+            status, payload = e.status, _error_body(request_id, e.code, str(e), e.status)
+            if e.code.startswith("Throttling") and self.server.retry_after_ms:
+                extra_headers[RETRY_AFTER_HEADER] = str(self.server.retry_after_ms)
+        except Exception as error:  # this server's own bug: a 500 with its traceback in the log, never a dropped connection
+            self.server.handler_errors.append(error)
+            logger.exception("CCC sandbox: error answering %s %s", self.command, self.path)
+            status, payload = 500, _error_body(request_id, "InternalError", f"CCC sandbox error: {type(error).__name__}", 500)
+        self._send(status, payload, extra_headers=extra_headers)
+
+    def _answer(self, fault: str | None, body: bytes, request_id: str) -> bytes:
+        """The 200 answer's body, or ApiError."""
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
-        try:
-            if fault in ERRORS:
-                raise ApiError(fault)
-            self.server.check_signature("POST", url.path, query, headers, body)
-            if query.get("Action", headers.get("x-acs-action")) != "ListPhoneNumbers":
-                raise ApiError("Parameter.Enumeration", "Action", "ListPhoneNumbers")
-            params = {**dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), **query}
-            page_fault = self.server.page_fault(params)
-            if page_fault:
-                raise ApiError(page_fault)
-            result = self.server.list_phone_numbers(params)
-        except ApiError as e:
-            self._send(e.status, {"RequestId": request_id, "Code": e.code, "Message": str(e), "HttpStatusCode": e.status})
-            return
+        if fault in ERRORS:
+            raise ApiError(fault)
+        self.server.check_request("POST", url.path, query, headers, body)
+        params = {**dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True)), **query}
+        page_fault = self.server.page_fault(params)
+        if page_fault:
+            raise ApiError(page_fault)
+        result = self.server.list_phone_numbers(params)
         if fault in BODY_FAULTS:
             result = copy.deepcopy(result)  # the answer holds the server's own records
             BODY_FAULTS[fault](result)
         payload = json.dumps({"RequestId": request_id, **result}, ensure_ascii=False).encode()
-        self._send(200, payload[: len(payload) // 2] if fault == "malformed" else payload)
+        return payload[: len(payload) // 2] if fault == "malformed" else payload
 
     def _drop(self, fault: str) -> None:
         """End the exchange without an answer: hang (until the server stops, 120 s at most), close, or reset."""
@@ -353,11 +452,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
         self.close_connection = True
 
-    def _send(self, status: int, payload: Any) -> None:
+    def _send(self, status: int, payload: Any, content_type: str = "application/json;charset=utf-8",
+              extra_headers: dict[str, str] | None = None) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra_headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

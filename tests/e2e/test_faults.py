@@ -88,7 +88,13 @@ FAILURES = [
     ("hang", ATTEMPTS, ("did not answer in time", "try again"), "timeout"),
     ("close", ATTEMPTS, BROKE, "dropped"),
     ("reset", ATTEMPTS, BROKE, "dropped"),
-    ("malformed", 1, UNREADABLE, "malformed"),
+    ("malformed", ATTEMPTS, UNREADABLE, "malformed"),  # a body that is not JSON may be garbled on the way: retried
+    ("html-502", ATTEMPTS, ("server error (http 502)", "try again in a minute"), "server"),
+    ("html-503", ATTEMPTS, ("server error (http 503)", "try again in a minute"), "server"),
+    ("InvalidTimeStamp.Expired", 1, ("clock", "off by more than 15 minutes", "ntp"), "config"),
+    ("InvalidSecurityToken.MismatchWithAccessKey", 1, ("sts", "same sts answer"), "auth"),
+    ("InvalidVersion", 1, ("2020-07-01", "ccc_endpoint"), "mismatch"),
+    ("InvalidAction.NotFound", 1, ("listphonenumbers", "ccc_endpoint"), "mismatch"),
     ("no-data", 1, UNREADABLE, "malformed"),
     ("wrong-shape", 1, UNREADABLE, "malformed"),
 ]
@@ -107,7 +113,7 @@ def test_a_command_that_meets_a_fault_is_answered_once(user: SlackClient, slack:
     assert logged.grew()
 
 
-CLICK_FAILURES = [f for f in FAILURES if f[0] in ("Throttling.User", "hang", "reset", "wrong-shape")]
+CLICK_FAILURES = [f for f in FAILURES if f[0] in ("Throttling.User", "hang", "reset", "wrong-shape", "html-502")]
 
 
 @pytest.mark.parametrize(("fault", "times", "says", "kind"), CLICK_FAILURES, ids=[f[0] for f in CLICK_FAILURES])
@@ -194,6 +200,13 @@ def test_slack_markup_typed_by_the_user_is_shown_literally(user: SlackClient, sl
     reply = answered_once(slack, user.command("0833 <!channel> *bold* <@U0BOSS>"))
     assert slack_markup(reply) == []
     assert "&lt;!channel&gt;" in reply.text
+
+
+@pytest.mark.parametrize("code", ["InvalidVersion", "MissingParameter", "IncompleteSignature"])
+def test_a_mismatch_with_the_endpoint_names_it(user: SlackClient, slack: SlackServer, ccc: CccServer, code: str) -> None:
+    ccc.fail_next(code)
+    reply = answered_once(slack, user.command(fresh_pattern()))
+    assert f"`{ccc.endpoint}`" in reply.text
 
 
 # --- a CCC_ENDPOINT where nothing listens ---------------------------------------------------------

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import re
 import socket
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 from alibabacloud_ccc20200701 import models as ccc_models
 from alibabacloud_ccc20200701.client import Client as CccClient
-from alibabacloud_tea_openapi.exceptions import ClientException
+from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
+from alibabacloud_tea_openapi.utils import Utils
+from darabonba.request import DaraRequest
 from darabonba.runtime import RuntimeOptions
 
 from bot.config import load_settings
@@ -24,11 +29,15 @@ from bot.service import build_client
 USAGES = {"Inbound", "Outbound", "Bidirection"}
 
 
-@pytest.fixture
-def client(ccc_server: CccServer) -> CccClient:
-    settings = load_settings({"CCC_ENDPOINT": ccc_server.endpoint, "CCC_PROTOCOL": "http", "CCC_MAX_ATTEMPTS": "1",
+def client_for(server: CccServer) -> CccClient:
+    settings = load_settings({"CCC_ENDPOINT": server.endpoint, "CCC_PROTOCOL": "http", "CCC_MAX_ATTEMPTS": "1",
                               "CCC_READ_TIMEOUT_SECONDS": "2"}, dotenv=False)
     return build_client(settings, (SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET))
+
+
+@pytest.fixture
+def client(ccc_server: CccServer) -> CccClient:
+    return client_for(ccc_server)
 
 
 def list_numbers(client: CccClient, **fields: Any) -> Any:
@@ -99,10 +108,116 @@ def test_an_unsigned_request_is_rejected(ccc_server):
 
 
 def test_a_forged_signature_is_rejected(ccc_server):
-    headers = {"Authorization": f"ACS3-HMAC-SHA256 Credential={SANDBOX_ACCESS_KEY_ID},SignedHeaders=host,Signature=00"}
-    response = requests.post(f"http://{ccc_server.endpoint}/?Action=ListPhoneNumbers", headers=headers,
-                             data={"InstanceId": "ccc-test"}, timeout=5)
+    headers = acs3_headers(ccc_server)
+    signed = ";".join(sorted(headers))
+    headers["Authorization"] = f"ACS3-HMAC-SHA256 Credential={SANDBOX_ACCESS_KEY_ID},SignedHeaders={signed},Signature=00"
+    response = requests.post(f"http://{ccc_server.endpoint}/", headers=headers, data=FORM, timeout=5)
     assert (response.status_code, response.json()["Code"]) == (400, "SignatureDoesNotMatch")
+
+
+# --- the gateway's rules for a signed request -----------------------------------------------------
+
+FORM = "InstanceId=ccc-test&PageSize=1"
+
+
+def acs3_headers(server: CccServer, **overrides: str | None) -> dict[str, str]:
+    """The headers the SDK sends with a ListPhoneNumbers call (alibabacloud_tea_openapi do_request), with `overrides`
+    (None removes a header)."""
+    headers = {
+        "host": server.endpoint, "x-acs-version": "2020-07-01", "x-acs-action": "ListPhoneNumbers",
+        "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "x-acs-signature-nonce": uuid.uuid4().hex,
+        "content-type": "application/x-www-form-urlencoded", "x-acs-content-sha256": hashlib.sha256(FORM.encode()).hexdigest(),
+    }
+    headers.update(overrides)
+    return {name: value for name, value in headers.items() if value is not None}
+
+
+def signed_post(server: CccServer, headers: dict[str, str], leave_unsigned: tuple[str, ...] = ()) -> requests.Response:
+    """POST FORM with `headers`, signed by the SDK's own ACS3 signer over every header but `leave_unsigned`."""
+    request = DaraRequest()
+    request.method, request.pathname = "POST", "/"
+    request.headers = {name: value for name, value in headers.items() if name not in leave_unsigned}
+    authorization = Utils.get_authorization(request, "ACS3-HMAC-SHA256", headers["x-acs-content-sha256"],
+                                            SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET)
+    return requests.post(f"http://{server.endpoint}/", headers={**headers, "Authorization": authorization}, data=FORM,
+                         timeout=5)
+
+
+def refusal(response: requests.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["Code"]
+
+
+def test_a_request_signed_as_the_sdk_signs_it_is_answered(ccc_server):
+    response = signed_post(ccc_server, acs3_headers(ccc_server))
+    assert response.status_code == 200, response.text
+    assert response.json()["Data"]["TotalCount"] == len(ccc_server.instances["ccc-test"])
+
+
+@pytest.mark.parametrize("unsigned", ["x-acs-date", "x-acs-signature-nonce", "x-acs-version", "x-acs-action", "host",
+                                      "content-type"])
+def test_every_x_acs_header_host_and_content_type_must_be_signed(ccc_server, unsigned):
+    response = signed_post(ccc_server, acs3_headers(ccc_server), leave_unsigned=(unsigned,))
+    assert refusal(response) == (400, "IncompleteSignature")
+    assert unsigned in response.json()["Message"]
+
+
+def test_signing_only_the_payload_hash_is_refused(ccc_server):
+    headers = acs3_headers(ccc_server)
+    response = signed_post(ccc_server, headers, leave_unsigned=tuple(h for h in headers if h != "x-acs-content-sha256"))
+    assert refusal(response) == (400, "IncompleteSignature")
+
+
+@pytest.mark.parametrize("header", ["x-acs-date", "x-acs-signature-nonce", "x-acs-version", "x-acs-action"])
+def test_a_missing_header_is_a_missing_parameter(ccc_server, header):
+    response = signed_post(ccc_server, acs3_headers(ccc_server, **{header: None}))
+    assert refusal(response) == (400, "MissingParameter")
+    assert header in response.json()["Message"]
+
+
+@pytest.mark.parametrize("date", ["2001-01-01T00:00:00Z", "2999-01-01T00:00:00Z"])
+def test_a_date_far_from_now_is_expired(ccc_server, date):
+    assert refusal(signed_post(ccc_server, acs3_headers(ccc_server, **{"x-acs-date": date}))) == (400, "InvalidTimeStamp.Expired")
+
+
+def test_a_date_within_15_minutes_is_on_time(ccc_server):
+    fourteen_minutes_slow = (datetime.now(UTC) - timedelta(minutes=14)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert signed_post(ccc_server, acs3_headers(ccc_server, **{"x-acs-date": fourteen_minutes_slow})).status_code == 200
+
+
+def test_a_date_that_is_no_date_is_refused(ccc_server):
+    response = signed_post(ccc_server, acs3_headers(ccc_server, **{"x-acs-date": "yesterday"}))
+    assert refusal(response) == (400, "InvalidTimeStamp.Format")
+
+
+def test_a_nonce_is_good_once(ccc_server):
+    headers = acs3_headers(ccc_server)
+    assert signed_post(ccc_server, headers).status_code == 200
+    assert refusal(signed_post(ccc_server, headers)) == (400, "SignatureNonceUsed")
+
+
+def test_a_refused_signature_does_not_use_up_its_nonce(ccc_server):
+    headers = acs3_headers(ccc_server)
+    forged = {**headers, "Authorization": f"ACS3-HMAC-SHA256 Credential={SANDBOX_ACCESS_KEY_ID},"
+                                          f"SignedHeaders={';'.join(sorted(headers))},Signature=00"}
+    assert refusal(requests.post(f"http://{ccc_server.endpoint}/", headers=forged, data=FORM, timeout=5))[1] == "SignatureDoesNotMatch"
+    assert signed_post(ccc_server, headers).status_code == 200
+
+
+@pytest.mark.parametrize("version", ["2017-07-05", "2020-07-02"])
+def test_another_api_version_is_refused(ccc_server, version):
+    assert refusal(signed_post(ccc_server, acs3_headers(ccc_server, **{"x-acs-version": version}))) == (400, "InvalidVersion")
+
+
+@pytest.mark.parametrize("action", ["ListInstances", "DeletePhoneNumber", "listphonenumbers"])
+def test_an_action_it_does_not_serve_is_not_found(ccc_server, action):
+    response = signed_post(ccc_server, acs3_headers(ccc_server, **{"x-acs-action": action}))
+    assert refusal(response) == (404, "InvalidAction.NotFound")
+    assert action in response.json()["Message"]
+
+
+def test_the_sdk_meets_every_rule(client, ccc_server):
+    for _ in range(3):  # a fresh nonce each call
+        assert list_numbers(client).data.total_count == len(ccc_server.instances["ccc-test"])
 
 
 def test_calls_are_counted_and_faults_are_served_in_order(client, ccc_server):
@@ -117,6 +232,37 @@ def test_calls_are_counted_and_faults_are_served_in_order(client, ccc_server):
 def test_an_unknown_fault_is_refused(ccc_server):
     with pytest.raises(ValueError, match="unknown fault"):
         ccc_server.fail_next("Teapot")
+
+
+@pytest.mark.parametrize(("fault", "status"), [("html-502", 502), ("html-503", 503)])
+def test_a_gateway_error_page_is_html(ccc_server, fault, status):
+    ccc_server.fail_next(fault)
+    response = signed_post(ccc_server, acs3_headers(ccc_server))
+    assert response.status_code == status and response.headers["Content-Type"] == "text/html"
+    assert response.text.startswith("<html>") and str(status) in response.text
+
+
+def test_throttling_says_how_long_to_wait_when_told_to(ccc_server):
+    ccc_server.fail_next("Throttling.User", 2)
+    assert "x-acs-retry-after" not in signed_post(ccc_server, acs3_headers(ccc_server)).headers
+    ccc_server.retry_after_ms = 1500
+    try:
+        response = signed_post(ccc_server, acs3_headers(ccc_server))
+    finally:
+        ccc_server.retry_after_ms = None
+    assert refusal(response) == (400, "Throttling.User") and response.headers["x-acs-retry-after"] == "1500"
+
+
+def test_an_error_in_the_server_itself_is_a_500_with_its_traceback_logged(caplog):
+    server = CccServer({"ccc-test": [{"Usage": "Inbound", "Active": True}]}).start()  # no Number: a KeyError in the server
+    try:
+        with pytest.raises(ServerException) as caught:
+            list_numbers(client_for(server))
+    finally:
+        server.stop()
+    assert (caught.value.status_code, caught.value.code) == (500, "InternalError")
+    assert [type(e) for e in server.handler_errors] == [KeyError]
+    assert "Traceback" in caplog.text and "KeyError: 'Number'" in caplog.text
 
 
 # --- faults without an answer ---------------------------------------------------------------------
