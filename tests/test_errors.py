@@ -111,6 +111,15 @@ WHAT_TO_DO = {
     "Throttling.Api": "Try again in a few seconds",
     "InternalError": "Try again in a minute",
     "ServiceUnavailable": "Try again in a minute",
+    "InvalidSecurityToken.Malformed": "check ALIBABA_CLOUD_SECURITY_TOKEN",
+    "InvalidSecurityToken.MismatchWithAccessKey": "set the key ID, secret and token from the same STS answer",
+    "InvalidTimeStamp.Expired": "set it right (NTP)",
+    "SignatureNonceUsed": "look for a proxy that resends the bot's requests",
+    "IncompleteSignature": "update the bot's Alibaba Cloud SDK and check CCC_ENDPOINT",
+    "MissingParameter": "check CCC_ENDPOINT and update the SDK",
+    "InvalidParameter": "check CCC_ENDPOINT and update the SDK",
+    "InvalidAction.NotFound": "check CCC_ENDPOINT (and CCC_REGION_ID)",
+    "InvalidVersion": "check that CCC_ENDPOINT is a CCC endpoint",
 }
 # Words that belong to another code's advice and must not appear in this one's
 NOT_TO_DO = {
