@@ -37,3 +37,10 @@ def ccc_server(_shared_ccc_server):
     yield server
     server.clear_faults()
     server.latency = 0.0
+    assert_no_handler_errors(server)
+
+
+def assert_no_handler_errors(server: CccServer) -> None:
+    """A test that made the CCC stand-in fail in its own code passed, if it did, for the wrong reason."""
+    errors, server.handler_errors[:] = list(server.handler_errors), []
+    assert not errors, f"the CCC stand-in failed in its own code (its traceback is in the log): {errors!r}"

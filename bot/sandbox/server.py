@@ -213,6 +213,7 @@ class CccServer(ThreadingHTTPServer):
             self._faults.clear()
             self._failing_from = None
             self._changing.clear()
+            self.retry_after_ms = None
 
     # --- numbers that change between calls, as when someone buys or releases numbers in the CCC console meanwhile ---
     # The API has no snapshot reads: each call pages through the list as it is at that moment

@@ -10,6 +10,7 @@ import pytest
 from bot.sandbox import SANDBOX_ACCESS_KEY_ID, SANDBOX_ACCESS_KEY_SECRET, CccServer, sample_instances
 from harness.process import BotProcess, clean_env, free_port
 from harness.slack import SlackClient, SlackServer
+from tests.conftest import assert_no_handler_errors
 
 SIGNING_SECRET = "e2e-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-e2e-0000000000-secret-bot-token"
@@ -30,6 +31,7 @@ def _reset_faults(request: pytest.FixtureRequest) -> Iterator[None]:
         server = request.getfixturevalue("ccc")
         server.clear_faults()
         server.latency = 0.0
+        assert_no_handler_errors(server)
     if "slack" in request.fixturenames:
         request.getfixturevalue("slack").clear_faults()
 
