@@ -11,6 +11,7 @@ from bot.page import Page, PhoneNumber
     ("13812345678", "138*****678"),
     ("4001234567", "400****567"),
     ("12345678", "12****78"),
+    ("008613812345678", "0086*******5678"),  # a long number still shows four digits at each end, no more
     ("12345", "*****"),
     ("", ""),
 ])
@@ -67,3 +68,8 @@ def test_a_pattern_as_long_as_a_number_is_masked_too() -> None:
 ])
 def test_a_pattern_is_masked_from_nine_digits_on(pattern: str, shared: str) -> None:
     assert Access(mask_shared=True).for_channel(page_of("083312345678", pattern=pattern)).query.pattern == shared
+
+
+def test_without_masking_a_shared_number_stays_whole() -> None:
+    assert Access().shared_number("083312340011") == "083312340011"
+    assert Access(mask_shared=True).shared_number("083312340011") == "0833****0011"

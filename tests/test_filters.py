@@ -22,6 +22,8 @@ from bot.filters import (
     decode_value,
     encode_value,
     max_page_for,
+    number_digest,
+    number_ref,
     parse_command,
     typed_text,
 )
@@ -430,6 +432,7 @@ def test_typed_text_undoes_slacks_three_escapes_and_nothing_else() -> None:
     ("group:‘VIP 热线’", "VIP 热线"),  # the curly single quotes a phone or a Mac types
     ('group："VIP 热线"', "VIP 热线"),  # the colon of a CJK keyboard before the quotes
     ("provider:O'Brien", "O'Brien"),  # an apostrophe inside a value is part of it
+    ("provider:Brien'", "Brien'"),  # and so is one at its end
 ])
 def test_quoted_values_keep_what_is_inside_the_quotes(text: str, value: str) -> None:
     assert parse(text).row_filters[0][1] == value
@@ -502,3 +505,51 @@ def test_a_refused_menu_choice_says_why_in_these_words(value: object, message: s
     with pytest.raises(QueryError) as refused:
         decode_number_ref(value, allowed_instances=ALLOWED)
     assert str(refused.value) == message
+
+
+# --- what a title, a shared command and a button say, word for word -------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    (Query("ccc-test", pattern="0833", usage="Inbound", active=True), "matching 0833 · inbound · active"),
+    (Query("ccc-test", active=False, row_filters=(("tag", "M1"),)), "inactive · tag M1"),
+    (Query("ccc-test"), "all numbers"),
+])
+def test_a_query_in_words(query: Query, words: str) -> None:
+    assert query.describe() == words
+
+
+@pytest.mark.parametrize(("query", "typed"), [
+    (Query("ccc-test", pattern="0833", active=True), "0833 active instance:ccc-test"),
+    (Query("ccc-test", usage="Outbound", active=False, page=3), "outbound inactive page 3 instance:ccc-test"),
+    (Query("ccc-test", row_filters=(("group", "'abc'"),)), "group:\"'abc'\" instance:ccc-test"),
+])
+def test_the_command_a_query_gives_back_word_for_word(query: Query, typed: str) -> None:
+    assert command_text(query) == typed
+    assert parse(typed) == query
+
+
+def test_a_button_value_is_compact_json_with_cjk_as_typed() -> None:
+    query = Query("ccc-test", pattern="0833", row_filters=(("province", "四川"),))
+    assert encode_value(query) == '{"v":2,"i":"ccc-test","q":"0833","u":null,"a":null,"p":1,"f":{"province":"四川"}}'
+    anchored = encode_value(query.next_to("after", "083312340011"))
+    assert anchored.startswith('{"v":3,') and anchored.endswith(f'"n":["after","{number_digest("083312340011")}"]}}')
+
+
+def test_a_page_jump_forgets_which_number_the_page_must_be_next_to() -> None:
+    assert Query("ccc-test").next_to("after", "0833").at_page(3).anchor is None
+
+
+@pytest.mark.parametrize("anchor", [["sideways", "0" * 16], ["after"], ["after", "0" * 15], ["after", 7], "after"])
+def test_a_doctored_anchor_is_refused_as_damaged(anchor: object) -> None:
+    value = json.loads(encode_value(Query("ccc-test").next_to("after", "0833")))
+    with pytest.raises(QueryError, match="damaged"):
+        decode_value(json.dumps({**value, "n": anchor}), allowed_instances=ALLOWED, max_page=MAX_PAGE)
+
+
+def test_a_details_option_value_is_compact_json_within_150_characters() -> None:
+    assert number_ref("ccc-test", "0833分机1") == '{"i":"ccc-test","n":"0833分机1"}'
+    assert number_ref("ccc-test", "7") == '{"i":"ccc-test","n":"7"}'
+    assert number_ref("i" * 35, "1" * 100) is not None  # 150 characters exactly
+    assert number_ref("i" * 36, "1" * 100) is None
+    assert number_ref("ccc-test", "1" * 101) is None and number_ref("ccc-test", "") is None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from bot.formatters import (
     clip_mrkdwn,
     closest_example,
     code_span,
+    detail_parts,
     help_examples,
     help_message,
     notice_message,
@@ -31,6 +34,7 @@ from bot.formatters import (
     problem_message,
     see_it_yourself,
     summary_line,
+    truncation_note,
     utc_day,
 )
 from bot.page import Page, PhoneNumber, SkillGroup
@@ -474,3 +478,52 @@ def test_the_command_under_a_masked_pattern_keeps_the_digits_before_the_mask_and
                       "channel: add its other digits to narrow it)")
     whole = see_it_yourself("summary ", Query("ccc-test", pattern="0833")).to_dict()["elements"][0]["text"]
     assert whole == "See it yourself: `/numbers summary 0833 instance:ccc-test`"
+
+
+# --- word for word: what a reader sees, pinned, so a changed word is a decision and not an accident ------------
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_the_help_word_for_word() -> None:
+    """tests/golden/help.txt: the help's text, then its examples line. Change that file with the help, on purpose."""
+    message = help_message(("ccc-test", "ccc-demo"), 10, STATIC_EXAMPLES)
+    text, examples = (GOLDEN / "help.txt").read_text(encoding="utf-8").rstrip("\n").split("\n---\n")
+    assert message["text"] == "How to use /numbers"
+    assert message["blocks"][0]["text"]["text"] == text
+    assert message["blocks"][1]["elements"][0]["text"] == examples
+    single = help_message(("ccc-test",), 10, STATIC_EXAMPLES)["blocks"][0]["text"]["text"]
+    assert single.split("\n")[0] == text.split("\n")[0].replace(" [instance:ID]", "") and "instance:ID" not in single
+
+
+def test_a_page_word_for_word() -> None:
+    message = page_message(make_page(page=2))
+    assert message["text"] == "25 numbers in ccc-test · matching 0833 · inbound: Showing 11-20 of 25 · page 2 of 3"
+    [actions] = [block for block in message["blocks"] if block["type"] == "actions"]
+    labels = [element.get("text", {}).get("text") or element["placeholder"]["text"] for element in actions["elements"]]
+    assert labels == ["◀ Prev", "Next ▶", "Share in channel", "Export CSV", "Summary", "Details…"]
+    empty = page_message(make_page(total=0, numbers=()))
+    assert empty["text"] == "0 numbers in ccc-test · matching 0833 · inbound: No matches"
+    assert empty["blocks"][2]["text"]["text"] == "Nothing matches. Try a shorter number pattern, or drop a filter."
+
+
+def test_the_ten_thousand_notes_word_for_word() -> None:
+    listed = truncation_note(make_page(total=12_000))
+    assert listed == ("12,000 numbers match, but CCC lists only the first 10,000. "
+                      "Add a number pattern or a filter to narrow it.")
+    searched = truncation_note(replace(make_page(total=30), searched=12_000))
+    assert searched == ("CCC has 12,000 numbers for the pattern, usage and state asked, but lists only the first 10,000: "
+                        "the matches here come from those. Add a number pattern, a usage or a state to search them all.")
+
+
+def test_the_details_line_word_for_word() -> None:
+    bare = make_number(contact_flow_name="", skill_groups=(), tags="", provider="", user_id="agent07@ccc-test")
+    assert [(d.label, d.text) for d in detail_parts(bare)] == [
+        ("", "四川 乐山"), ("no contact flow", ""), ("no skill group", ""), ("agent: ", "agent07@ccc-test"),
+        ("added ", "2021-01-01")]
+    two = make_number(skill_groups=(SkillGroup("a@x", "a", "A 组"), SkillGroup("b@x", "b", "")))
+    assert ("groups: ", "A 组, b") in [(d.label, d.text) for d in detail_parts(two)]  # the display name, else the name
+
+
+def test_the_closest_example_whatever_the_case_typed() -> None:
+    assert closest_example("0833 INBOUND", STATIC_EXAMPLES) == "Closest example: `/numbers 0833 inbound`"
