@@ -201,6 +201,15 @@ def test_missing_credentials():
 
 def test_request_id_from_the_attribute():
     assert describe(sdk_error("Forbidden")).request_id == REQUEST_ID
+    error = sdk_error("Forbidden")
+    error.data = {"Code": "Forbidden"}  # no RequestId in the body: only the attribute has it
+    assert describe(error).request_id == REQUEST_ID
+
+
+def test_an_exception_chain_that_loops_is_read_once():
+    first, second = OSError("connection reset"), ValueError("while reading")
+    first.__context__, second.__context__ = second, first
+    assert describe(first).kind == "unreachable"  # an OSError with no known cause: the network
 
 
 def test_request_id_from_data_when_the_attribute_says_none():

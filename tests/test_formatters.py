@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,16 +23,21 @@ from bot.formatters import (
     ACTION_SUMMARY,
     STATIC_EXAMPLES,
     area_code,
+    as_message,
+    clip,
     clip_mrkdwn,
     closest_example,
     code_span,
     detail_parts,
+    headline,
     help_examples,
     help_message,
     notice_message,
     number_block,
     page_message,
+    printable,
     problem_message,
+    section,
     see_it_yourself,
     summary_line,
     truncation_note,
@@ -527,3 +533,49 @@ def test_the_details_line_word_for_word() -> None:
 
 def test_the_closest_example_whatever_the_case_typed() -> None:
     assert closest_example("0833 INBOUND", STATIC_EXAMPLES) == "Closest example: `/numbers 0833 inbound`"
+
+
+def test_one_number_is_singular_and_no_count_reads_numbers() -> None:
+    query = Query("ccc-test", pattern="0833")
+    assert headline(query, 1) == "1 number in ccc-test · matching 0833"
+    assert headline(query, 2) == "2 numbers in ccc-test · matching 0833"
+    assert headline(query) == "Numbers in ccc-test · matching 0833"
+
+
+def test_an_inactive_number_shows_a_red_circle_and_the_word() -> None:
+    elements = number_block(make_number(active=False)).to_dict()["elements"][0]["elements"]
+    assert {"type": "emoji", "name": "red_circle"} in elements
+    assert any(e.get("text", "").startswith(" inactive") for e in elements)
+
+
+def test_texts_at_their_limit_are_kept_whole() -> None:
+    assert clip("abc", 3) == "abc" and clip("abcd", 3) == "ab…"
+    assert clip_mrkdwn("a" * 10, 10) == "a" * 10 and clip_mrkdwn("a" * 11, 10) == "a" * 9 + "…"
+    assert clip_mrkdwn("`abc` d &amp; e", 10) == "`abc` d …"  # never inside an entity
+    assert clip_mrkdwn("ab `cdefgh` ij", 8) == "ab …"  # never inside a code span
+    assert printable("a\ud800b\x07c") == "a\ufffdb c"
+    assert len(as_message("fifty", [section("x")] * 50)["blocks"]) == 50
+
+
+def test_the_added_day_is_utcs_whatever_the_servers_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert utc_day(1_609_430_400) == "2020-12-31"  # midnight in Shanghai, 16:00 the day before in UTC
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_a_long_shared_command_and_a_long_group_list_are_not_clipped_at_a_values_length() -> None:
+    filters = (("province", "省" * 60), ("group", "组" * 60))
+    footer = see_it_yourself("", Query("ccc-test", row_filters=filters)).to_dict()["elements"][0]["text"]
+    assert "省" * 60 in footer and "组" * 60 in footer
+    groups = tuple(SkillGroup(f"g{i}@x", f"g{i}", f"组名{i:02d}" * 3) for i in range(12))  # 12 × 15 characters
+    texts = "".join(e.get("text", "") for e in number_block(make_number(skill_groups=groups)).to_dict()["elements"][0]["elements"])
+    assert "组名11组名11组名11" in texts
+
+
+def test_examples_use_only_values_a_filter_can_carry() -> None:
+    quoted = make_number(skill_groups=(SkillGroup("q@x", "q", 'VIP "gold"'),))
+    assert not any('"gold"' in example for example in help_examples([quoted] * 3))
