@@ -15,7 +15,7 @@ from bot.filters import HELP_WORDS, HelpRequest, Query, QueryError, SummaryReque
 from bot.formatters import detail_parts, headline, printable, summary_line, truncation_note
 from bot.page import Page, PhoneNumber
 from bot.service import LookupFailed, NumberService
-from bot.summary import Summary, summarize
+from bot.summary import CHANGED_WHILE_COUNTING_TEXT, Summary, summarize
 
 PROMPT = "numbers> "
 KEYS = "Enter or n: next · p: prev · new filters (e.g. 0833 inbound) · help · q: quit"
@@ -95,10 +95,10 @@ class Shell:
 
     def show_summary(self, query: Query) -> bool:
         try:
-            searched, numbers = self.service.all_numbers(query)
+            walk = self.service.walk(query)
         except LookupFailed as e:
             return self.failed(e)
-        print(render_summary(summarize(query, searched, numbers)), file=self.out)
+        print(render_summary(summarize(query, walk.searched, walk.numbers, unsettled=walk.unsettled)), file=self.out)
         return True
 
     def failed(self, error: LookupFailed) -> bool:
@@ -121,6 +121,8 @@ def render_page(page: Page) -> str:
 
 def render_summary(summary: Summary) -> str:
     lines = [f"Summary of {headline(summary.query, summary.total)}"]
+    if summary.unsettled:
+        lines.append(CHANGED_WHILE_COUNTING_TEXT)
     if summary.truncated:
         lines.append(f"CCC has {summary.searched:,} numbers for the pattern, usage and state, but lists only the first "
                      "10,000: these counts cover those.")

@@ -294,7 +294,7 @@ class Listeners:
         the outcome and the problem for the audit line."""
         outcome, problem = "ok", None
         try:
-            number = next((n for n in self.service.all_numbers(query)[1] if n.number == wanted), None)
+            number = next((n for n in self.service.walk(query).numbers if n.number == wanted), None)
             if number is None:
                 outcome = "not-found"
                 view = message_view(notice_message(f"{wanted} is no longer in {query.instance_id}; run the command again."))

@@ -223,12 +223,6 @@ class NumberService:
         return Page(shown, rows, len(matches), self._rows_per_page, requested_page=query.page, searched=walk.searched,
                     moved=moved)
 
-    def all_numbers(self, query: Query, progress: Progress | None = None,
-                    deadline: float | None = None) -> tuple[int, tuple[PhoneNumber, ...]]:
-        """CCC's count for the API filters, and each row of theirs (the first 10,000 at most) the row filters keep."""
-        walk = self.walk(query, progress, deadline)
-        return walk.searched, walk.numbers
-
     def walk(self, query: Query, progress: Progress | None = None, deadline: float | None = None) -> Walk:
         """Every row of the result (the first 10,000 at most) that the row filters keep, each number once.
 

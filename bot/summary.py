@@ -53,6 +53,9 @@ CHECKS: tuple[tuple[str, Callable[[PhoneNumber], bool]], ...] = (
 )
 
 
+CHANGED_WHILE_COUNTING_TEXT = "CCC changed while counting; these figures may be off by a few."
+
+
 def summarize(query: Query, searched: int, numbers: Iterable[PhoneNumber], *, unsettled: bool = False) -> Summary:
     """The summary of `numbers`, the matches of `query` among the `searched` numbers of its API filters; `unsettled`:
     CCC kept changing while they were read."""

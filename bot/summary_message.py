@@ -26,11 +26,11 @@ from bot.formatters import (
     see_it_yourself,
     text_run,
 )
-from bot.summary import Summary, Tally
+from bot.summary import CHANGED_WHILE_COUNTING_TEXT, Summary, Tally
 
 TALLY_SHOWN = 12  # values of one breakdown shown; the rest are summed up as "N more"
 ATTENTION_SHOWN = 10  # numbers of one check shown; Export CSV has them all
-CHANGED_WHILE_COUNTING = ":warning: CCC changed while counting; these figures may be off by a few."
+CHANGED_WHILE_COUNTING = f":warning: {CHANGED_WHILE_COUNTING_TEXT}"
 
 
 def summary_message(summary: Summary, *, shared_by: str | None = None, mask: Callable[[str], str] = str) -> Message:

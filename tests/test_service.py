@@ -273,13 +273,14 @@ def test_row_filters_search_only_the_first_10000_and_say_so(big_server, big_inst
 
 def test_a_walk_tells_its_progress_after_each_api_page(ccc_server, service):
     seen: list[tuple[int, int]] = []
-    searched, found = service.all_numbers(Query("ccc-test"), progress=lambda done, total: seen.append((done, total)))
+    walk = service.walk(Query("ccc-test"), progress=lambda done, total: seen.append((done, total)))
+    searched, found = walk.searched, walk.numbers
     assert seen == [(100, 400), (200, 400), (300, 400), (400, 400)] and searched == len(found) == 400
 
 
 def test_a_walk_of_more_than_10000_tells_progress_out_of_10000(big_server, make_service):
     seen: list[tuple[int, int]] = []
-    make_service(endpoint=big_server.endpoint).all_numbers(Query("ccc-big"), progress=lambda *p: seen.append(p))
+    make_service(endpoint=big_server.endpoint).walk(Query("ccc-big"), progress=lambda *p: seen.append(p))
     assert len(seen) == 100 and seen[-1] == (10_000, 10_000)
 
 
@@ -288,11 +289,11 @@ def test_walks_at_once_share_the_walkers_rather_than_queue_behind_each_other(big
     big_server.latency = 0.02
     service = make_service(endpoint=big_server.endpoint)
     finished: list[str] = []
-    big = threading.Thread(target=lambda: (service.all_numbers(Query("ccc-big")), finished.append("big")))
+    big = threading.Thread(target=lambda: (service.walk(Query("ccc-big")), finished.append("big")))
     big.start()
     while big_server.calls < 10:  # the big walk has its pages queued
         time.sleep(0.005)
-    service.all_numbers(Query("ccc-big", usage="Outbound", active=False))  # a few API pages
+    service.walk(Query("ccc-big", usage="Outbound", active=False))  # a few API pages
     finished.append("small")
     big.join(timeout=60)
     assert finished == ["small", "big"]
@@ -302,7 +303,7 @@ def test_a_walk_that_outlasts_its_deadline_gives_up_with_a_timeout(big_server, m
     big_server.latency = 0.3
     service = make_service(endpoint=big_server.endpoint)
     with pytest.raises(LookupFailed) as failed:
-        service.all_numbers(Query("ccc-big"), deadline=time.monotonic() + 0.1)
+        service.walk(Query("ccc-big"), deadline=time.monotonic() + 0.1)
     assert failed.value.problem.kind == "timeout" and "too slowly" in failed.value.problem.message
     service.close()  # the fetches under way finish (into the cache)
     assert big_server.calls == 5  # page 1, then the four queued by then; not the other 95 of the walk
@@ -849,7 +850,8 @@ def test_an_export_after_numbers_were_added_has_each_number_once(changing, make_
     service = make_service(endpoint=changing.endpoint)
     service.page(Query("ccc-test"))  # API page 1 cached: 400 numbers
     changing.add_numbers("ccc-test", 5, at=0)
-    searched, exported = service.all_numbers(Query("ccc-test"))
+    walk = service.walk(Query("ccc-test"))
+    searched, exported = walk.searched, walk.numbers
     assert (searched, [n.number for n in exported]) == (405, now_listed(changing))
 
 

@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.access import Access
+from bot.console import render_summary
 from bot.filters import Query, SummaryRequest, decode_value, max_page_for, parse_command
 from bot.formatters import ACTION_EXPORT, ACTION_LIST, ACTION_SHARE_SUMMARY, ACTION_SUMMARY, page_message
 from bot.page import PhoneNumber, SkillGroup
@@ -271,3 +272,9 @@ def test_never_more_notes_than_the_limit():
 
 def test_no_note_once_everything_is_read():
     assert notes_at([(QUIET_SECONDS + 5, 1000)]) == []
+
+
+def test_the_console_says_when_ccc_changed_while_counting():
+    unsettled = summarize(QUERY, 1, [make_number(0)], unsettled=True)
+    assert render_summary(unsettled).splitlines()[1] == "CCC changed while counting; these figures may be off by a few."
+    assert "CCC changed" not in render_summary(summarize(QUERY, 1, [make_number(0)]))
