@@ -169,7 +169,7 @@ class NumberService:
         self._client = client
         self._rows_per_page = settings.rows_per_page
         self._region = settings.region_id
-        self._endpoint = sdk_endpoint(settings)
+        self._endpoint = client._endpoint  # the host the client calls (see sdk_endpoint), for the NotExists message
         self._calls: SharedCalls[PageKey, ApiPage, LookupFailed] = SharedCalls(
             self._call_api, max_entries=settings.cache_max_entries, ttl=settings.cache_ttl_seconds,
             failure_ttl=settings.error_cache_seconds, remembered=LookupFailed, again=lambda e: LookupFailed(e.problem))
